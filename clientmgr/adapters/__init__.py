@@ -1,0 +1,1 @@
+"""Implementations of the ports, one sub-package per outside system."""

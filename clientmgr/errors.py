@@ -1,0 +1,165 @@
+"""Every error clientmgr raises on purpose, rooted in one class so callers can catch ours only.
+
+The tree::
+
+    ClientmgrError
+    ├── InvalidInputError (ValueError)        something a person typed is not usable
+    │   ├── InvalidPhoneError
+    │   ├── InvalidMoneyError
+    │   ├── InvalidDateError
+    │   ├── InvalidCycleError
+    │   ├── InvalidTemplateError
+    │   ├── InvalidBRCodeError
+    │   └── InvalidCsvError                   the file as a whole is unreadable
+    ├── NotFoundError (LookupError)
+    │   ├── AccountNotFoundError
+    │   └── ClientNotFoundError
+    ├── ConflictError
+    │   ├── DuplicateAccountError
+    │   └── DuplicatePhoneError               carries the id of the client that has the phone
+    ├── AccountExpiredError (PermissionError) the subscription lapsed: read, export and pay only
+    ├── ConfigError                           an environment variable is missing or wrong
+    └── SchemaOutdatedError (RuntimeError)    the database needs ``clientmgr migrate``
+
+Input errors carry a short pt-BR ``reason`` and an ``example`` of a good answer, because the
+bot shows both to the seller verbatim.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AccountExpiredError",
+    "AccountNotFoundError",
+    "ClientNotFoundError",
+    "ClientmgrError",
+    "ConfigError",
+    "ConflictError",
+    "DuplicateAccountError",
+    "DuplicatePhoneError",
+    "InvalidBRCodeError",
+    "InvalidCsvError",
+    "InvalidCycleError",
+    "InvalidDateError",
+    "InvalidInputError",
+    "InvalidMoneyError",
+    "InvalidPhoneError",
+    "InvalidTemplateError",
+    "NotFoundError",
+    "SchemaOutdatedError",
+]
+
+
+class ClientmgrError(Exception):
+    """Root of every error clientmgr raises deliberately."""
+
+
+class InvalidInputError(ClientmgrError, ValueError):
+    """A value typed by a person cannot be used; ``reason`` says why, ``example`` what works."""
+
+    example: str = ""
+
+    def __init__(self, reason: str, example: str | None = None) -> None:
+        self.reason = reason
+        if example is not None:
+            self.example = example
+        super().__init__(reason)
+
+    def __str__(self) -> str:
+        if self.example:
+            return f"{self.reason} Exemplo: {self.example}"
+        return self.reason
+
+
+class InvalidPhoneError(InvalidInputError):
+    """Not a usable Brazilian (or international) phone number."""
+
+    example = "(11) 98888-7777"
+
+
+class InvalidMoneyError(InvalidInputError):
+    """Not an amount in reais."""
+
+    example = "35,90"
+
+
+class InvalidDateError(InvalidInputError):
+    """Not a date we can understand."""
+
+    example = "10/12"
+
+
+class InvalidCycleError(InvalidInputError):
+    """Not a billing cycle (mensal, a cada N meses, semanal, anual)."""
+
+    example = "mensal"
+
+
+class InvalidTemplateError(InvalidInputError):
+    """A message template uses an unknown variable or has broken braces."""
+
+    example = "Olá {nome}, seu plano {plano} vence em {vencimento}."
+
+
+class InvalidBRCodeError(InvalidInputError):
+    """A PIX BR Code (copia e cola) is malformed or its CRC does not match."""
+
+
+class InvalidCsvError(InvalidInputError):
+    """A CSV file cannot be read at all (no header, unknown encoding, missing columns)."""
+
+    example = "nome;telefone;plano;valor;vencimento"
+
+
+class NotFoundError(ClientmgrError, LookupError):
+    """Something asked for does not exist (or belongs to another account)."""
+
+
+class AccountNotFoundError(NotFoundError):
+    """No account with that id or Telegram id."""
+
+
+class ClientNotFoundError(NotFoundError):
+    """No client with that id in this account."""
+
+
+class ConflictError(ClientmgrError):
+    """The change collides with data that already exists."""
+
+
+class DuplicateAccountError(ConflictError):
+    """An account for that Telegram user already exists."""
+
+
+class DuplicatePhoneError(ConflictError):
+    """Another client of the same account already has this phone."""
+
+    def __init__(self, phone: str, existing_client_id: int | None) -> None:
+        self.phone = phone
+        self.existing_client_id = existing_client_id
+        super().__init__(f"Já existe um cliente com o telefone {phone}.")
+
+
+class AccountExpiredError(ClientmgrError, PermissionError):
+    """The seller's subscription lapsed: data is kept and readable, sending and adding are not."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Sua assinatura venceu. Você ainda vê e exporta seus dados; "
+            "para cadastrar e enviar mensagens, renove em Assinatura."
+        )
+
+
+class ConfigError(ClientmgrError):
+    """A setting read from the environment is missing or invalid."""
+
+
+class SchemaOutdatedError(ClientmgrError, RuntimeError):
+    """The database schema is behind the code."""
+
+    def __init__(self, current: str | None, head: str) -> None:
+        self.current = current
+        self.head = head
+        super().__init__(
+            f"The database is at revision {current or 'none'} but this code needs {head}. "
+            "Run `clientmgr migrate` first."
+        )

@@ -1,0 +1,182 @@
+"""Repository and unit-of-work ports. Every seller query names its account id: no cross-account reach.
+
+Repositories never commit; the use case calls ``await uow.commit()`` and leaving the
+``async with`` block without it rolls back. ``add`` returns the entity with its new ``id``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Protocol, Self
+
+from clientmgr.core.accounts import Account
+from clientmgr.core.audit import AuditEvent
+from clientmgr.core.clients import Client
+from clientmgr.core.outbox import OutboxMessage, OutboxStatus
+from clientmgr.core.payments import Payment
+from clientmgr.core.subscriptions import SubscriptionPayment
+from clientmgr.core.templates import Template, TemplateKind
+
+__all__ = [
+    "AccountRepository",
+    "AuditRepository",
+    "ClientRepository",
+    "OutboxRepository",
+    "PaymentRepository",
+    "SubscriptionRepository",
+    "TemplateRepository",
+    "UnitOfWork",
+    "UnitOfWorkFactory",
+    "UpsertResult",
+]
+
+
+class AccountRepository(Protocol):
+    async def add(self, account: Account) -> Account:
+        """Raises DuplicateAccountError when the Telegram id already has an account."""
+
+    async def get(self, account_id: int) -> Account:
+        """Raises AccountNotFoundError."""
+
+    async def get_by_telegram_id(self, telegram_id: int) -> Account | None: ...
+
+    async def update(self, account: Account) -> None:
+        """Raises AccountNotFoundError when the id is unknown."""
+
+    async def list(self) -> Sequence[Account]:
+        """All accounts, oldest first."""
+
+
+class UpsertResult(Protocol):
+    inserted: int
+    updated: int
+
+
+class ClientRepository(Protocol):
+    async def add(self, client: Client) -> Client:
+        """Raises DuplicatePhoneError when the phone exists in the same account."""
+
+    async def get(self, account_id: int, client_id: int) -> Client:
+        """Raises ClientNotFoundError, also when the client belongs to another account."""
+
+    async def get_by_phone(self, account_id: int, phone: str) -> Client | None: ...
+
+    async def update(self, client: Client) -> None:
+        """Raises ClientNotFoundError (other account too) or DuplicatePhoneError."""
+
+    async def list(
+        self,
+        account_id: int,
+        *,
+        search: str | None = None,
+        due_from: date | None = None,
+        due_to: date | None = None,
+        paused: bool | None = None,
+        archived: bool | None = False,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> Sequence[Client]:
+        """Clients ordered by due date, then name, then id.
+
+        ``search`` matches a case-insensitive part of the name or the digits of the phone;
+        ``due_from``/``due_to`` bound the due date inclusively; ``paused``/``archived`` filter
+        when not None (archived clients are hidden by default).
+        """
+
+    async def count(self, account_id: int, *, archived: bool | None = False) -> int: ...
+
+    async def upsert_many(self, account_id: int, clients: Sequence[Client]) -> tuple[int, int]:
+        """Insert or update by (account, phone) in batches; returns (inserted, updated)."""
+
+
+class PaymentRepository(Protocol):
+    async def add(self, payment: Payment) -> Payment:
+        """Raises ConflictError when the account already used the idempotency key."""
+
+    async def get_by_key(self, account_id: int, idempotency_key: str) -> Payment | None: ...
+
+    async def list_for_client(self, account_id: int, client_id: int) -> Sequence[Payment]:
+        """Newest first."""
+
+    async def total_between(self, account_id: int, start: datetime, end: datetime) -> Decimal:
+        """Sum of amounts paid in [start, end)."""
+
+
+class TemplateRepository(Protocol):
+    async def get(self, account_id: int, kind: TemplateKind) -> Template | None: ...
+
+    async def save(self, template: Template) -> None:
+        """Insert or replace the account's text for that kind."""
+
+    async def delete(self, account_id: int, kind: TemplateKind) -> None:
+        """Back to the default; deleting an absent template is not an error."""
+
+    async def list(self, account_id: int) -> Sequence[Template]: ...
+
+
+class OutboxRepository(Protocol):
+    async def add(self, message: OutboxMessage) -> OutboxMessage | None:
+        """None when a message with the same dedupe key already exists."""
+
+    async def get(self, account_id: int, message_id: int) -> OutboxMessage:
+        """Raises NotFoundError."""
+
+    async def list_for_client(self, account_id: int, client_id: int) -> Sequence[OutboxMessage]:
+        """Newest first."""
+
+    async def set_status(
+        self,
+        account_id: int,
+        message_id: int,
+        status: OutboxStatus,
+        *,
+        error: str | None = None,
+        provider_message_id: str | None = None,
+        at: datetime | None = None,
+    ) -> None: ...
+
+    async def cancel_queued_for_client(self, account_id: int, client_id: int) -> int:
+        """Cancel the client's still-queued messages; returns how many."""
+
+
+class SubscriptionRepository(Protocol):
+    async def add(self, payment: SubscriptionPayment) -> SubscriptionPayment:
+        """Raises ConflictError when the Mercado Pago payment id exists."""
+
+    async def get_by_mp_id(self, mp_payment_id: str) -> SubscriptionPayment | None: ...
+
+    async def update(self, payment: SubscriptionPayment) -> None: ...
+
+    async def list_for_account(self, account_id: int) -> Sequence[SubscriptionPayment]:
+        """Newest first."""
+
+
+class AuditRepository(Protocol):
+    async def add(self, event: AuditEvent) -> None: ...
+
+    async def list(self, account_id: int, *, limit: int = 50) -> Sequence[AuditEvent]:
+        """Newest first."""
+
+
+class UnitOfWork(Protocol):
+    accounts: AccountRepository
+    clients: ClientRepository
+    payments: PaymentRepository
+    templates: TemplateRepository
+    outbox: OutboxRepository
+    subscriptions: SubscriptionRepository
+    audit: AuditRepository
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(self, *exc: object) -> None:
+        """Rolls back whatever was not committed."""
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
