@@ -90,7 +90,9 @@ class Account:
     def days_left(self, now: datetime) -> int:
         """Whole days until access ends (0 when it already ended)."""
         remaining = self.access_until - now
-        return max(0, remaining.days + (1 if remaining.seconds else 0))
+        if remaining <= timedelta(0):
+            return 0
+        return remaining.days + (1 if remaining.seconds or remaining.microseconds else 0)
 
     def local_now(self, now: datetime) -> datetime:
         """``now`` in the seller's timezone."""

@@ -79,7 +79,9 @@ class BillingCycle:
         return f"a cada {self.every} {plural[self.unit]}"
 
 
-def advance_due_date(due: date, cycle: BillingCycle, anchor_day: int | None = None, n: int = 1) -> date:
+def advance_due_date(
+    due: date, cycle: BillingCycle, anchor_day: int | None = None, n: int = 1
+) -> date:
     """The due date ``n`` cycles after ``due``, keeping the anchor day when the month allows it.
 
     ``anchor_day`` is the day of month the client originally pays on (defaults to ``due.day``);
@@ -99,6 +101,9 @@ def advance_due_date(due: date, cycle: BillingCycle, anchor_day: int | None = No
 _CYCLE_WORDS = {
     "mensal": (CycleUnit.MONTH, 1),
     "mes": (CycleUnit.MONTH, 1),
+    "month": (CycleUnit.MONTH, 1),
+    "week": (CycleUnit.WEEK, 1),
+    "year": (CycleUnit.YEAR, 1),
     "monthly": (CycleUnit.MONTH, 1),
     "bimestral": (CycleUnit.MONTH, 2),
     "trimestral": (CycleUnit.MONTH, 3),
@@ -107,7 +112,6 @@ _CYCLE_WORDS = {
     "semanal": (CycleUnit.WEEK, 1),
     "semana": (CycleUnit.WEEK, 1),
     "weekly": (CycleUnit.WEEK, 1),
-    "quinzenal": (CycleUnit.WEEK, 2),
     "anual": (CycleUnit.YEAR, 1),
     "ano": (CycleUnit.YEAR, 1),
     "yearly": (CycleUnit.YEAR, 1),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import time
 
 from attrs import field, frozen
 
 from clientmgr.core.templates import TemplateKind
+from clientmgr.errors import InvalidInputError
 
 __all__ = ["DEFAULT_OFFSETS", "ReminderPolicy", "kind_for_offset"]
 
@@ -22,8 +24,17 @@ def kind_for_offset(offset: int) -> TemplateKind:
     return TemplateKind.OVERDUE
 
 
-def _sorted_unique(offsets: object) -> tuple[int, ...]:
-    return tuple(sorted({int(o) for o in offsets}))  # type: ignore[attr-defined]
+def _sorted_unique(offsets: Iterable[object]) -> tuple[int, ...]:
+    """Whole days only: 1.5 days before the due date means nothing to a seller."""
+    days = set()
+    for offset in offsets:
+        if isinstance(offset, bool) or not isinstance(offset, int | str):
+            raise InvalidInputError("Use dias inteiros, como -3, 0 ou 2.", "-3, 0, 1, 3")
+        try:
+            days.add(int(offset))
+        except ValueError as exc:
+            raise InvalidInputError(f"{offset!r} não é um número de dias.", "-3, 0, 1, 3") from exc
+    return tuple(sorted(days))
 
 
 @frozen
@@ -36,9 +47,14 @@ class ReminderPolicy:
 
     def __attrs_post_init__(self) -> None:
         if any(not -30 <= o <= 30 for o in self.offsets):
-            raise ValueError("reminder offsets must be within 30 days of the due date")
+            raise InvalidInputError(
+                "Os lembretes precisam ficar até 30 dias antes ou depois do vencimento.",
+                "-3, 0, 1, 3",
+            )
         if self.window_start >= self.window_end:
-            raise ValueError("the send window must start before it ends")
+            raise InvalidInputError(
+                "O horário de envio precisa começar antes de terminar.", "08:00 às 20:00"
+            )
 
     def schedule(self) -> list[tuple[int, TemplateKind]]:
         """Each offset with the template kind it uses."""

@@ -1,0 +1,1 @@
+"""Thin entry points over the clientmgr library: CLI now; bot, worker and web as they land."""
