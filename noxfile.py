@@ -1,4 +1,4 @@
-"""Developer sessions: test (everything CI runs), lint, bench, play. `nox -s test` is the README's."""
+"""Developer sessions: test (everything CI runs), lint, bench, play."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def _install(session: nox.Session) -> None:
 
 @nox.session
 def test(session: nox.Session) -> None:
-    """Python suites (unit, contract on memory/SQLite/PostgreSQL, e2e) and the sidecar's node --test."""
+    """Python suites (unit, contract on memory/SQLite/PostgreSQL, e2e) and the sidecar's tests."""
     _install(session)
     session.run("pytest", *session.posargs)
     if (ROOT / "baileys" / "package.json").exists():

@@ -23,15 +23,18 @@ __version__ = "0.1.0"
 
 
 @asynccontextmanager
-async def connect(url: str | None = None, *, clock: object | None = None) -> AsyncIterator[Clientmgr]:
+async def connect(
+    url: str | None = None, *, clock: object | None = None
+) -> AsyncIterator[Clientmgr]:
     """Open clientmgr on ``url`` (default: DATABASE_URL or the embedded SQLite file).
 
     ``memory://`` keeps everything in this process (tests, experiments). A database whose
     schema is behind raises SchemaOutdatedError: run ``clientmgr migrate`` first.
     """
+    from dependency_injector import providers
+
     from clientmgr.config import Settings
     from clientmgr.container import Application
-    from dependency_injector import providers
 
     container = Application()
     if url is not None:
@@ -40,6 +43,6 @@ async def connect(url: str | None = None, *, clock: object | None = None) -> Asy
         container.core.clock.override(providers.Object(clock))
     await container.storage.unit_of_work.init()
     try:
-        yield container.clientmgr()
+        yield await container.clientmgr()  # async because its storage resource is
     finally:
         await container.storage.unit_of_work.shutdown()

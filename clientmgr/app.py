@@ -39,8 +39,9 @@ class Clientmgr:
     # accounts -------------------------------------------------------------------------
     async def register_account(self, telegram_id: int, name: str) -> Account:
         """The seller's account (created on a 7-day trial if new)."""
-        account, _ = await accounts.register_account(self.unit_of_work, self.clock,
-                                                     telegram_id, name)
+        account, _ = await accounts.register_account(
+            self.unit_of_work, self.clock, telegram_id, name
+        )
         return account
 
     async def accounts(self) -> Sequence[Account]:
@@ -50,13 +51,23 @@ class Clientmgr:
         return await accounts.get_account(self.unit_of_work, account_id)
 
     async def grant_days(self, account_id: int, days: int) -> Account:
-        return await accounts.grant_days(self.unit_of_work, self.clock, account_id, days,
-                                         actor="script")
+        return await accounts.grant_days(
+            self.unit_of_work, self.clock, account_id, days, actor="script"
+        )
 
     # clients --------------------------------------------------------------------------
-    async def add_client(self, account_id: int, *, name: str, phone: str,
-                         price: Decimal | str, due_date: date | str, plan: str = "",
-                         cycle: BillingCycle | str = "mensal", notes: str = "") -> Client:
+    async def add_client(
+        self,
+        account_id: int,
+        *,
+        name: str,
+        phone: str,
+        price: Decimal | str,
+        due_date: date | str,
+        plan: str = "",
+        cycle: BillingCycle | str = "mensal",
+        notes: str = "",
+    ) -> Client:
         today = await self._today(account_id)
         cmd = clients.AddClient(
             name=name,
@@ -69,30 +80,38 @@ class Clientmgr:
         )
         return await clients.add_client(self.unit_of_work, self.clock, account_id, cmd)
 
-    async def clients(self, account_id: int, *, filter: str = ClientFilter.ALL,
-                      search: str | None = None) -> Sequence[Client]:
+    async def clients(
+        self, account_id: int, *, filter: str = ClientFilter.ALL, search: str | None = None
+    ) -> Sequence[Client]:
         """Every client under the filter (all, due_soon, overdue, paused, archived)."""
         today = await self._today(account_id)
-        page = await clients.list_clients(self.unit_of_work, account_id, today=today,
-                                          filter=filter, search=search, per_page=10**9)
+        page = await clients.list_clients(
+            self.unit_of_work, account_id, today=today, filter=filter, search=search, per_page=10**9
+        )
         return page.clients
 
     async def client(self, account_id: int, client_id: int) -> Client:
         return await clients.get_client(self.unit_of_work, account_id, client_id)
 
     async def pause_client(self, account_id: int, client_id: int, paused: bool = True) -> Client:
-        return await clients.set_paused(self.unit_of_work, self.clock, account_id, client_id,
-                                        paused)
+        return await clients.set_paused(
+            self.unit_of_work, self.clock, account_id, client_id, paused
+        )
 
     async def archive_client(self, account_id: int, client_id: int) -> Client:
-        return await clients.archive_client(self.unit_of_work, self.clock, account_id,
-                                            client_id)
+        return await clients.archive_client(self.unit_of_work, self.clock, account_id, client_id)
 
     # payments -------------------------------------------------------------------------
-    async def record_payment(self, account_id: int, client_id: int, *, periods: int = 1,
-                             amount: Decimal | str | None = None,
-                             method: PaymentMethod | str = PaymentMethod.PIX,
-                             idempotency_key: str | None = None) -> payments.PaymentRecorded:
+    async def record_payment(
+        self,
+        account_id: int,
+        client_id: int,
+        *,
+        periods: int = 1,
+        amount: Decimal | str | None = None,
+        method: PaymentMethod | str = PaymentMethod.PIX,
+        idempotency_key: str | None = None,
+    ) -> payments.PaymentRecorded:
         cmd = payments.RecordPayment(
             client_id=client_id,
             periods=periods,

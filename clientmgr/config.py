@@ -7,11 +7,11 @@ from collections.abc import Mapping
 
 from attrs import frozen
 
+from clientmgr.adapters.sql.urls import DEFAULT_DATABASE_URL
 from clientmgr.errors import ConfigError
 
 __all__ = ["DEFAULT_DATABASE_URL", "Settings"]
 
-DEFAULT_DATABASE_URL = "sqlite:///clientmgr.db"
 _LOG_LEVELS = {"TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL"}
 _LOG_FORMATS = {"auto", "json", "text"}
 
@@ -34,9 +34,7 @@ class Settings:
             )
         log_format = env.get("LOG_FORMAT", "auto").strip().lower()
         if log_format not in _LOG_FORMATS:
-            raise ConfigError(
-                f"LOG_FORMAT={log_format!r} is not known: use auto, json or text."
-            )
+            raise ConfigError(f"LOG_FORMAT={log_format!r} is not known: use auto, json or text.")
         url = env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
         if "://" not in url:
             raise ConfigError(

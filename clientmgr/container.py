@@ -15,7 +15,7 @@ from clientmgr.adapters.logs import configure_logging
 from clientmgr.adapters.memory import InMemoryStore
 from clientmgr.adapters.sql.engine import create_engine, create_session_factory
 from clientmgr.adapters.sql.migrate import ensure_schema_current
-from clientmgr.adapters.sql.unit_of_work import SqlAlchemyUnitOfWork
+from clientmgr.adapters.sql.unit_of_work import sql_unit_of_work_factory
 from clientmgr.app import Clientmgr
 from clientmgr.config import Settings
 from clientmgr.ports.clock import SystemClock
@@ -39,8 +39,7 @@ async def open_storage(url: str, check_schema: bool = True) -> AsyncIterator[Uni
         await ensure_schema_current(url)
     engine = create_engine(url)
     try:
-        sessions = create_session_factory(engine)
-        yield lambda: SqlAlchemyUnitOfWork(sessions)
+        yield sql_unit_of_work_factory(create_session_factory(engine))
     finally:
         await engine.dispose()
 
@@ -65,6 +64,4 @@ class Application(containers.DeclarativeContainer):
 
     core = providers.Container(Core)
     storage = providers.Container(Storage, settings=core.settings)
-    clientmgr = providers.Factory(
-        Clientmgr, uow_factory=storage.unit_of_work, clock=core.clock
-    )
+    clientmgr = providers.Factory(Clientmgr, uow_factory=storage.unit_of_work, clock=core.clock)

@@ -25,8 +25,11 @@ from clientmgr.errors import ClientmgrError, InvalidInputError
 
 __all__ = ["app", "main"]
 
-app = typer.Typer(help="clientmgr: client book, reminders and PIX for small sellers.",
-                  no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="clientmgr: client book, reminders and PIX for small sellers.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 accounts_app = typer.Typer(help="Seller accounts.", no_args_is_help=True)
 clients_app = typer.Typer(help="A seller's clients.", no_args_is_help=True)
 app.add_typer(accounts_app, name="accounts")
@@ -35,10 +38,16 @@ app.add_typer(clients_app, name="clients")
 T = TypeVar("T")
 DatabaseUrl = Annotated[
     str | None,
-    typer.Option("--database-url", envvar="DATABASE_URL", show_envvar=True,
-                 help="Default: the embedded SQLite file clientmgr.db."),
+    typer.Option(
+        "--database-url",
+        envvar="DATABASE_URL",
+        show_envvar=True,
+        help="Default: the embedded SQLite file clientmgr.db.",
+    ),
 ]
-AccountId = Annotated[int, typer.Option("--account", "-a", help="Account id (see `accounts list`).")]
+AccountId = Annotated[
+    int, typer.Option("--account", "-a", help="Account id (see `accounts list`).")
+]
 
 
 def _url(database_url: str | None) -> str:
@@ -74,7 +83,9 @@ def pix(
     city: Annotated[str, typer.Option(help="Receiver city (up to 15 letters).")],
     amount: Annotated[str | None, typer.Option(help='Amount, e.g. "35,90".')] = None,
     txid: Annotated[str | None, typer.Option(help="Transaction id (letters/digits, ≤ 25).")] = None,
-    png: Annotated[Path | None, typer.Option(help="Also write the QR code to this PNG file.")] = None,
+    png: Annotated[
+        Path | None, typer.Option(help="Also write the QR code to this PNG file.")
+    ] = None,
 ) -> None:
     """Print a static PIX BR Code (copia e cola) and optionally save its QR code as PNG."""
     try:
@@ -131,8 +142,10 @@ def accounts_list(database_url: DatabaseUrl = None) -> None:
     async def work(cm: Clientmgr) -> None:
         now = cm.clock.now()
         for acc in await cm.accounts():
-            typer.echo(f"{acc.id:>6}  tg:{acc.telegram_id:<12} {acc.status(now).value:<8} "
-                       f"{acc.days_left(now):>3}d  {acc.business_name or acc.name}")
+            typer.echo(
+                f"{acc.id:>6}  tg:{acc.telegram_id:<12} {acc.status(now).value:<8} "
+                f"{acc.days_left(now):>3}d  {acc.business_name or acc.name}"
+            )
 
     _run(database_url, work)
 
@@ -149,9 +162,11 @@ def accounts_create(
 
 
 @accounts_app.command("grant")
-def accounts_grant(account: AccountId,
-                   days: Annotated[int, typer.Option(help="Days of access to add.")],
-                   database_url: DatabaseUrl = None) -> None:
+def accounts_grant(
+    account: AccountId,
+    days: Annotated[int, typer.Option(help="Days of access to add.")],
+    database_url: DatabaseUrl = None,
+) -> None:
     """Give an account days of access (support, partners)."""
     acc = _run(database_url, lambda cm: cm.grant_days(account, days))
     typer.echo(f"account {acc.id} paid until {acc.paid_until:%d/%m/%Y %H:%M} UTC")
@@ -160,8 +175,9 @@ def accounts_grant(account: AccountId,
 @clients_app.command("list")
 def clients_list(
     account: AccountId,
-    filter: Annotated[str, typer.Option(
-        help="all, due_soon, overdue, paused or archived.")] = ClientFilter.ALL,
+    filter: Annotated[
+        str, typer.Option(help="all, due_soon, overdue, paused or archived.")
+    ] = ClientFilter.ALL,
     search: Annotated[str | None, typer.Option(help="Part of a name or phone.")] = None,
     database_url: DatabaseUrl = None,
 ) -> None:
@@ -169,8 +185,10 @@ def clients_list(
     rows = _run(database_url, lambda cm: cm.clients(account, filter=filter, search=search))
     for c in rows:
         flags = "".join(f for f, on in (("P", c.paused), ("A", c.archived)) if on)
-        typer.echo(f"{c.id:>6}  {format_date(c.due_date)}  {format_brl(c.price):>12}  "
-                   f"{format_phone(c.phone):<17} {c.name} ({c.plan or '-'}) {flags}")
+        typer.echo(
+            f"{c.id:>6}  {format_date(c.due_date)}  {format_brl(c.price):>12}  "
+            f"{format_phone(c.phone):<17} {c.name} ({c.plan or '-'}) {flags}"
+        )
     typer.echo(f"{len(rows)} client(s)", err=True)
 
 
@@ -190,17 +208,24 @@ def demo(database_url: DatabaseUrl = None) -> None:
         if not await cm.clients(acc.id):  # type: ignore[arg-type]
             today = acc.local_now(cm.clock.now()).date()
             for name, phone, plan, price, days in _DEMO_CLIENTS:
-                await cm.add_client(acc.id, name=name, phone=phone, plan=plan,  # type: ignore[arg-type]
-                                    price=price, due_date=date.fromordinal(today.toordinal() + days))
+                await cm.add_client(
+                    acc.id,
+                    name=name,
+                    phone=phone,
+                    plan=plan,  # type: ignore[arg-type]
+                    price=price,
+                    due_date=date.fromordinal(today.toordinal() + days),
+                )
         return acc.id  # type: ignore[return-value]
 
     account_id = _run(database_url, work)
     typer.echo(f"Demo seller: account {account_id}. Its clients:\n")
-    clients_list(account=account_id, filter=ClientFilter.ALL, search=None,
-                 database_url=database_url)
+    clients_list(
+        account=account_id, filter=ClientFilter.ALL, search=None, database_url=database_url
+    )
     typer.echo(
         f"\nTry:  clientmgr export -a {account_id}\n"
-        f"      clientmgr pix --key 11988887777 --name 'Loja Demo' --city 'Sao Paulo' "
+        f"      clientmgr pix --key '+5511988887777' --name 'Loja Demo' --city 'Sao Paulo' "
         "--amount 35,90 --png pix.png\n"
         "      clientmgr --help"
     )
@@ -212,4 +237,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-

@@ -1,4 +1,4 @@
-"""The correlation id of the work in progress (an update, a job, a webhook), carried by contextvars."""
+"""The correlation id of the work in progress (an update, a job, a webhook), via contextvars."""
 
 from __future__ import annotations
 

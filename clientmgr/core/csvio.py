@@ -39,14 +39,16 @@ formula prefixed with an apostrophe (CSV injection).
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
 from itertools import islice
+from typing import TypeVar
 
 from attrs import field, frozen
 
@@ -88,6 +90,10 @@ _MAX_SHORT_CELL = 64
 # How much of a bad row is kept in RowError.raw (per cell, and cells per row).
 _RAW_CELL_CHARS = 100
 _RAW_CELLS = 20
+# Distinct values remembered per parser while reading one file.
+_MEMO_SIZE = 10_000
+
+_T = TypeVar("_T")
 
 REQUIRED_FIELDS = ("name", "phone", "price", "due_date")
 OPTIONAL_FIELDS = ("plan", "cycle", "notes")
@@ -295,6 +301,12 @@ def parse_csv(
     drafts: list[ClientDraft] = []
     errors: list[RowError] = []
     first_line_of: dict[str, int] = {}
+    parsers = _Parsers(
+        phone=lambda raw: parse_phone(raw, region),
+        money=_memoised(parse_money),
+        date=_memoised(lambda raw: parse_date(raw, today)),
+        cycle=_memoised(parse_cycle),
+    )
     total = 0
     width = len(header)
     records = _records(text, delimiter)
@@ -303,7 +315,7 @@ def parse_csv(
             continue
         total += 1
         line = index + 1
-        result = _parse_row(row, line, mapping, width, today, region)
+        result = _parse_row(row, line, mapping, width, parsers)
         if isinstance(result, RowError):
             errors.append(result)
             continue
@@ -312,7 +324,7 @@ def parse_csv(
             errors.append(
                 RowError(
                     line,
-                    f"telefone repetido: o mesmo número já está na linha {first}; "
+                    f"Telefone repetido: o mesmo número já está na linha {first}; "
                     "esta linha foi ignorada.",
                     _raw(row),
                 )
@@ -433,10 +445,7 @@ def _find_header(
     """
     best: tuple[int, str, int, list[str], dict[str, int], tuple[str, ...]] | None = None
     for delimiter in _DELIMITERS:
-        try:
-            head = list(islice(_records(text, delimiter), HEADER_SEARCH_ROWS))
-        except InvalidCsvError:
-            continue
+        head = _head(text, delimiter)
         for index, row in enumerate(head):
             mapping, ignored = _map_header(row)
             complete = all(fld in mapping for fld in REQUIRED_FIELDS)
@@ -450,6 +459,14 @@ def _find_header(
         raise _missing_columns([fld for fld in REQUIRED_FIELDS if fld not in found])
     _, delimiter, index, header, mapping, ignored = best
     return delimiter, index, header, mapping, ignored
+
+
+def _head(text: str, delimiter: str) -> list[list[str]]:
+    """The first rows, stopping early at a broken one (reported later, with its line)."""
+    head: list[list[str]] = []
+    with contextlib.suppress(InvalidCsvError):
+        head.extend(islice(_records(text, delimiter), HEADER_SEARCH_ROWS))
+    return head
 
 
 def _missing_columns(missing: Sequence[str]) -> InvalidCsvError:
@@ -484,13 +501,42 @@ def _why(exc: InvalidInputError) -> str:
     return exc.reason
 
 
+@frozen
+class _Parsers:
+    """The value parsers one file is read with (region and today already bound)."""
+
+    phone: Callable[[str], str]
+    money: Callable[[str], Decimal]
+    date: Callable[[str], date]
+    cycle: Callable[[str], BillingCycle]
+
+
+def _memoised(parse: Callable[[str], _T]) -> Callable[[str], _T]:
+    """``parse`` remembering its successes for one file.
+
+    A sheet repeats the same few hundred due dates, prices and cycles thousands of times,
+    and the date parser is the costliest step after phones. Failures are not kept (each
+    raise gets a fresh exception) and the memory is bounded.
+    """
+    known: dict[str, _T] = {}
+
+    def cached(raw: str) -> _T:
+        hit = known.get(raw)
+        if hit is None:
+            hit = parse(raw)
+            if len(known) < _MEMO_SIZE:
+                known[raw] = hit
+        return hit
+
+    return cached
+
+
 def _parse_row(
     row: Sequence[str],
     line: int,
     mapping: dict[str, int],
     width: int,
-    today: date,
-    region: str,
+    parsers: _Parsers,
 ) -> ClientDraft | RowError:
     """Parse one data row, collecting every problem in it rather than stopping at the first."""
     problems: list[str] = []
@@ -520,7 +566,7 @@ def _parse_row(
         problems.append("falta o telefone.")
     else:
         try:
-            phone = parse_phone(raw_phone, region)
+            phone = parsers.phone(raw_phone)
         except InvalidInputError as exc:
             problems.append(f"telefone {_quote(raw_phone)}: {_why(exc)}")
 
@@ -534,17 +580,17 @@ def _parse_row(
         problems.append("falta o valor.")
     else:
         try:
-            price = parse_money(raw_price)
+            price = parsers.money(raw_price)
         except InvalidInputError as exc:
             problems.append(f"valor {_quote(raw_price)}: {_why(exc)}")
 
-    due = today
+    due = date.min
     raw_due = cell("due_date")
     if not raw_due:
         problems.append("falta o vencimento.")
     else:
         try:
-            due = parse_date(raw_due, today)
+            due = parsers.date(raw_due)
         except InvalidInputError as exc:
             problems.append(f"vencimento {_quote(raw_due)}: {_why(exc)}")
 
@@ -554,7 +600,7 @@ def _parse_row(
         problems.append(f"o ciclo {_quote(raw_cycle)} é comprido demais.")
     elif raw_cycle:
         try:
-            cycle = parse_cycle(raw_cycle)
+            cycle = parsers.cycle(raw_cycle)
         except InvalidInputError as exc:
             problems.append(f"ciclo: {_why(exc)}")
 

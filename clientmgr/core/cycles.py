@@ -1,4 +1,4 @@
-"""Billing cycles and due-date math: monthly, every N months, weekly, yearly, with end-of-month clamping.
+"""Billing cycles and due-date math (monthly, every N months, weekly, yearly), clamped at month end.
 
 A client due on the 31st pays on 28/29 February and again on 31 March: the day of month a
 client signed up on (the *anchor day*) is kept apart from the current due date, so a short
@@ -150,6 +150,6 @@ def parse_cycle(text: str) -> BillingCycle:
         return BillingCycle(_UNIT_WORDS[match.group(2)], int(match.group(1)))
     raise InvalidCycleError(
         f"Não entendi o ciclo {text.strip()!r}. Use mensal, trimestral, semanal, anual "
-        "ou \"a cada N meses\".",
+        'ou "a cada N meses".',
         "mensal",
     )

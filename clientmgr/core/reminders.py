@@ -1,4 +1,4 @@
-"""When reminders go out: day offsets around the due date, each with its template, and a send window."""
+"""When reminders go out: day offsets around the due date, each with its template, a window."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def _sorted_unique(offsets: Iterable[object]) -> tuple[int, ...]:
 
 @frozen
 class ReminderPolicy:
-    """Offsets in days relative to the due date (-3 = three days before) and the local send window."""
+    """Offsets in days around the due date (-3 = three days before) and the local send window."""
 
     offsets: tuple[int, ...] = field(default=DEFAULT_OFFSETS, converter=_sorted_unique)
     window_start: time = time(8, 0)

@@ -1,4 +1,4 @@
-"""Message templates as entities: one text per account and kind (rendering lives in ``rendering``)."""
+"""Message templates as entities: one text per account and kind (see ``rendering``)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Repository and unit-of-work ports. Every seller query names its account id: no cross-account reach.
+"""Repository and unit-of-work ports. Every seller query names its account id.
 
 Repositories never commit; the use case calls ``await uow.commit()`` and leaving the
 ``async with`` block without it rolls back. ``add`` returns the entity with its new ``id``.
@@ -29,7 +29,6 @@ __all__ = [
     "TemplateRepository",
     "UnitOfWork",
     "UnitOfWorkFactory",
-    "UpsertResult",
 ]
 
 
@@ -47,11 +46,6 @@ class AccountRepository(Protocol):
 
     async def list(self) -> Sequence[Account]:
         """All accounts, oldest first."""
-
-
-class UpsertResult(Protocol):
-    inserted: int
-    updated: int
 
 
 class ClientRepository(Protocol):

@@ -26,9 +26,16 @@ __all__ = [
 ]
 
 
-async def audit(uow: UnitOfWork, clock: Clock, account_id: int | None, action: str,
-                entity: str, entity_id: object = None, actor: str = "seller",
-                **data: object) -> None:
+async def audit(
+    uow: UnitOfWork,
+    clock: Clock,
+    account_id: int | None,
+    action: str,
+    entity: str,
+    entity_id: object = None,
+    actor: str = "seller",
+    **data: object,
+) -> None:
     """Record who did what inside the caller's unit of work (committed with the change)."""
     await uow.audit.add(
         AuditEvent(
@@ -52,8 +59,9 @@ async def require_writable(uow: UnitOfWork, clock: Clock, account_id: int) -> Ac
     return account
 
 
-async def register_account(uow_factory: UnitOfWorkFactory, clock: Clock, telegram_id: int,
-                           name: str) -> tuple[Account, bool]:
+async def register_account(
+    uow_factory: UnitOfWorkFactory, clock: Clock, telegram_id: int, name: str
+) -> tuple[Account, bool]:
     """The seller's account, created on a 7-day trial the first time; (account, created)."""
     async with uow_factory() as uow:
         existing = await uow.accounts.get_by_telegram_id(telegram_id)
@@ -83,25 +91,41 @@ async def list_accounts(uow_factory: UnitOfWorkFactory) -> Sequence[Account]:
         return await uow.accounts.list()
 
 
-async def update_profile(uow_factory: UnitOfWorkFactory, clock: Clock, account_id: int,
-                         **changes: object) -> Account:
+async def update_profile(
+    uow_factory: UnitOfWorkFactory, clock: Clock, account_id: int, **changes: object
+) -> Account:
     """Change business name, PIX data, timezone or reminder policy (validated by the entity)."""
-    allowed = {"name", "business_name", "pix_key", "pix_name", "pix_city", "timezone",
-               "reminder_policy"}
+    allowed = {
+        "name",
+        "business_name",
+        "pix_key",
+        "pix_name",
+        "pix_city",
+        "timezone",
+        "reminder_policy",
+    }
     unknown = set(changes) - allowed
     if unknown:
         raise TypeError(f"cannot change {sorted(unknown)}")
     async with uow_factory() as uow:
         account = evolve(await uow.accounts.get(account_id), **changes)
         await uow.accounts.update(account)
-        await audit(uow, clock, account_id, "account.updated", "account", account_id,
-                    fields=",".join(sorted(changes)))
+        await audit(
+            uow,
+            clock,
+            account_id,
+            "account.updated",
+            "account",
+            account_id,
+            fields=",".join(sorted(changes)),
+        )
         await uow.commit()
         return account
 
 
-async def grant_days(uow_factory: UnitOfWorkFactory, clock: Clock, account_id: int,
-                     days: int, actor: str = "admin") -> Account:
+async def grant_days(
+    uow_factory: UnitOfWorkFactory, clock: Clock, account_id: int, days: int, actor: str = "admin"
+) -> Account:
     """Extend access by ``days`` from whichever is later: now or the current end of access."""
     if not 1 <= days <= 3660:
         raise ValueError("days must be between 1 and 3660")
@@ -110,7 +134,15 @@ async def grant_days(uow_factory: UnitOfWorkFactory, clock: Clock, account_id: i
         start = max(clock.now(), account.access_until)
         account = evolve(account, paid_until=start + timedelta(days=days))
         await uow.accounts.update(account)
-        await audit(uow, clock, account_id, "account.days_granted", "account", account_id,
-                    actor=actor, days=days)
+        await audit(
+            uow,
+            clock,
+            account_id,
+            "account.days_granted",
+            "account",
+            account_id,
+            actor=actor,
+            days=days,
+        )
         await uow.commit()
         return account

@@ -57,8 +57,9 @@ class AddClient:
     notes: str = ""
 
 
-async def add_client(uow_factory: UnitOfWorkFactory, clock: Clock, account_id: int,
-                     cmd: AddClient) -> Client:
+async def add_client(
+    uow_factory: UnitOfWorkFactory, clock: Clock, account_id: int, cmd: AddClient
+) -> Client:
     """Raises DuplicatePhoneError (with the existing client's id) or AccountExpiredError."""
     _check_text(cmd.name, cmd.notes)
     async with uow_factory() as uow:
@@ -92,8 +93,9 @@ async def get_client(uow_factory: UnitOfWorkFactory, account_id: int, client_id:
         return await uow.clients.get(account_id, client_id)
 
 
-async def edit_client(uow_factory: UnitOfWorkFactory, clock: Clock, account_id: int,
-                      client_id: int, **changes: object) -> Client:
+async def edit_client(
+    uow_factory: UnitOfWorkFactory, clock: Clock, account_id: int, client_id: int, **changes: object
+) -> Client:
     """Change any of name, phone, plan, price, due_date, cycle, notes.
 
     A new due date also becomes the new anchor day: the seller moved the payment day.
@@ -113,14 +115,22 @@ async def edit_client(uow_factory: UnitOfWorkFactory, clock: Clock, account_id: 
             if other is not None:
                 raise DuplicatePhoneError(updated.phone, other.id)
         await uow.clients.update(updated)
-        await audit(uow, clock, account_id, "client.edited", "client", client_id,
-                    fields=",".join(sorted(changes)))
+        await audit(
+            uow,
+            clock,
+            account_id,
+            "client.edited",
+            "client",
+            client_id,
+            fields=",".join(sorted(changes)),
+        )
         await uow.commit()
         return updated
 
 
-async def set_paused(uow_factory: UnitOfWorkFactory, clock: Clock, account_id: int,
-                     client_id: int, paused: bool) -> Client:
+async def set_paused(
+    uow_factory: UnitOfWorkFactory, clock: Clock, account_id: int, client_id: int, paused: bool
+) -> Client:
     """Pause (no reminders, queued ones cancelled) or resume a client."""
     async with uow_factory() as uow:
         client = await uow.clients.get(account_id, client_id)
@@ -128,14 +138,21 @@ async def set_paused(uow_factory: UnitOfWorkFactory, clock: Clock, account_id: i
         await uow.clients.update(updated)
         if paused:
             await uow.outbox.cancel_queued_for_client(account_id, client_id)
-        await audit(uow, clock, account_id, "client.paused" if paused else "client.resumed",
-                    "client", client_id)
+        await audit(
+            uow,
+            clock,
+            account_id,
+            "client.paused" if paused else "client.resumed",
+            "client",
+            client_id,
+        )
         await uow.commit()
         return updated
 
 
-async def archive_client(uow_factory: UnitOfWorkFactory, clock: Clock, account_id: int,
-                         client_id: int) -> Client:
+async def archive_client(
+    uow_factory: UnitOfWorkFactory, clock: Clock, account_id: int, client_id: int
+) -> Client:
     """Hide the client from lists and reminders; history is kept."""
     async with uow_factory() as uow:
         client = await uow.clients.get(account_id, client_id)
@@ -155,9 +172,16 @@ class ClientPage:
     total: int
 
 
-async def list_clients(uow_factory: UnitOfWorkFactory, account_id: int, *, today: date,
-                       filter: str = ClientFilter.ALL, search: str | None = None,
-                       page: int = 0, per_page: int = 10) -> ClientPage:
+async def list_clients(
+    uow_factory: UnitOfWorkFactory,
+    account_id: int,
+    *,
+    today: date,
+    filter: str = ClientFilter.ALL,
+    search: str | None = None,
+    page: int = 0,
+    per_page: int = 10,
+) -> ClientPage:
     """One page of the seller's clients under a named filter (see ClientFilter)."""
     criteria: dict[str, object] = {}
     if filter == ClientFilter.DUE_SOON:

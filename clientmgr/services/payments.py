@@ -39,8 +39,9 @@ class PaymentRecorded:
     already_recorded: bool = False
 
 
-async def record_payment(uow_factory: UnitOfWorkFactory, clock: Clock, account_id: int,
-                         cmd: RecordPayment) -> PaymentRecorded:
+async def record_payment(
+    uow_factory: UnitOfWorkFactory, clock: Clock, account_id: int, cmd: RecordPayment
+) -> PaymentRecorded:
     """Record the payment, move the due date ``periods`` cycles ahead, cancel queued reminders.
 
     Expired accounts may still record payments: they are the seller's own bookkeeping.
@@ -72,14 +73,23 @@ async def record_payment(uow_factory: UnitOfWorkFactory, clock: Clock, account_i
         client = evolve(client, due_date=new_due, updated_at=clock.now())
         await uow.clients.update(client)
         await uow.outbox.cancel_queued_for_client(account_id, cmd.client_id)
-        await audit(uow, clock, account_id, "payment.recorded", "client", cmd.client_id,
-                    amount=payment.amount, periods=cmd.periods)
+        await audit(
+            uow,
+            clock,
+            account_id,
+            "payment.recorded",
+            "client",
+            cmd.client_id,
+            amount=payment.amount,
+            periods=cmd.periods,
+        )
         await uow.commit()
         return PaymentRecorded(payment, client)
 
 
-async def list_payments(uow_factory: UnitOfWorkFactory, account_id: int,
-                        client_id: int) -> Sequence[Payment]:
+async def list_payments(
+    uow_factory: UnitOfWorkFactory, account_id: int, client_id: int
+) -> Sequence[Payment]:
     """The client's payments, newest first (another account's client raises not found)."""
     async with uow_factory() as uow:
         await uow.clients.get(account_id, client_id)

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL",
-                                   "postgresql://postgres@127.0.0.1:5432/test")
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -37,20 +36,28 @@ def database_url(request, tmp_path) -> Iterator[str]:
     try:
         asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
     except (OSError, Exception) as exc:  # asyncpg raises several unrelated classes
-        pytest.fail(f"PostgreSQL at {TEST_DATABASE_URL} is unreachable ({exc!r}); start it with "
-                    "`pg_ctlcluster --skip-systemctl-redirect 15 main start` or set "
-                    "TEST_DATABASE_URL.")
+        pytest.fail(
+            f"PostgreSQL at {TEST_DATABASE_URL} is unreachable ({exc!r}); start it with "
+            "`pg_ctlcluster --skip-systemctl-redirect 15 main start` or set "
+            "TEST_DATABASE_URL."
+        )
     base = TEST_DATABASE_URL.rsplit("/", 1)[0]
     yield f"{base}/{name}"
     asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-def run_cli(*args: str, url: str, cwd: Path | None = None,
-            stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, url: str, cwd: Path | None = None, stdin: bytes | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run the real ``clientmgr`` command in a child process."""
     env = {**os.environ, "DATABASE_URL": url, "LOG_FORMAT": "text"}
     return subprocess.run(
         [sys.executable, "-m", "runners.cli", *args],
-        cwd=cwd or ROOT, env=env, capture_output=True, text=True, timeout=120,
-        input=stdin.decode() if stdin else None, check=False,
+        cwd=cwd or ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        input=stdin.decode() if stdin else None,
+        check=False,
     )

@@ -24,9 +24,17 @@ def test_readme_scripting_example_runs_on_the_embedded_default(tmp_path):
     script.write_text(readme_example(), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env["PYTHONPATH"] = str(ROOT)
-    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert "Maria Silva now due on 2027-01-10" in done.stdout
     listed = run_cli("clients", "list", "-a", "1", url=url, cwd=tmp_path)
-    assert "Maria Silva" in listed.stdout and "10/01/2027" in listed.stdout
+    assert "Maria Silva" in listed.stdout
+    assert "10/01/2027" in listed.stdout

@@ -15,8 +15,10 @@ from clientmgr.services import accounts
 async def test_register_starts_a_seven_day_trial_once(uow_factory, clock):
     account, created = await accounts.register_account(uow_factory, clock, 555, "  Ana  ")
     again, created_again = await accounts.register_account(uow_factory, clock, 555, "Other")
-    assert created and not created_again
-    assert again.id == account.id and again.name == "Ana"
+    assert created
+    assert not created_again
+    assert again.id == account.id
+    assert again.name == "Ana"
     assert account.trial_ends_at == clock.now() + timedelta(days=7)
     assert account.status(clock.now()) is AccountStatus.TRIAL
     assert len(await accounts.list_accounts(uow_factory)) == 1

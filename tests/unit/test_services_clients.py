@@ -31,7 +31,9 @@ def new(name="Maria", phone="+5511988887777", due=date(2026, 3, 10), **kw):
 async def test_add_and_read_back(uow_factory, clock, account):
     added = await clients.add_client(uow_factory, clock, account.id, new(plan=" Mensal "))
     got = await clients.get_client(uow_factory, account.id, added.id)
-    assert got.name == "Maria" and got.plan == "Mensal" and got.price == Decimal("35.90")
+    assert got.name == "Maria"
+    assert got.plan == "Mensal"
+    assert got.price == Decimal("35.90")
     assert got.anchor_day == 10
 
 
@@ -86,7 +88,8 @@ async def test_edit_due_date_moves_the_anchor_day(uow_factory, clock, account):
         due_date=date(2026, 3, 31),
         cycle=BillingCycle.monthly(2),
     )
-    assert edited.anchor_day == 31 and edited.cycle.every == 2
+    assert edited.anchor_day == 31
+    assert edited.cycle.every == 2
 
 
 async def test_edit_to_a_taken_phone_is_refused(uow_factory, clock, account):

@@ -58,7 +58,8 @@ async def test_same_key_records_once(uow_factory, clock, client):
     cmd = payments.RecordPayment(client_id=client.id, idempotency_key="tap-1")
     first = await payments.record_payment(uow_factory, clock, client.account_id, cmd)
     second = await payments.record_payment(uow_factory, clock, client.account_id, cmd)
-    assert second.already_recorded and second.payment.id == first.payment.id
+    assert second.already_recorded
+    assert second.payment.id == first.payment.id
     assert second.client.due_date == date(2026, 2, 28)
     history = await payments.list_payments(uow_factory, client.account_id, client.id)
     assert len(history) == 1

@@ -17,7 +17,7 @@ _PHONE_CHARS = re.compile(r"^[\d\s+().-]+$")
 
 
 def name_key(text: str) -> str:
-    """Case- and accent-insensitive form of a name: ``"Conceição  Ávila"`` → ``"conceicao  avila"``."""
+    """Case- and accent-free form of a name: ``"Conceição Ávila"`` → ``"conceicao avila"``."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 

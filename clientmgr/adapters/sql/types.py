@@ -20,14 +20,16 @@ CENT = Decimal("0.01")
 
 
 def as_utc(value: datetime) -> datetime:
-    """``value`` in UTC; a naive datetime is a bug upstream (the clock gives aware UTC), so refuse it."""
+    """``value`` in UTC; a naive datetime is a bug upstream (the clock gives aware UTC)."""
     if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"naive datetime {value!r}: clientmgr stores timezone-aware datetimes only")
+        raise ValueError(
+            f"naive datetime {value!r}: clientmgr stores timezone-aware datetimes only"
+        )
     return value.astimezone(UTC)
 
 
 class UtcDateTime(TypeDecorator[datetime]):
-    """``TIMESTAMP WITH TIME ZONE`` on PostgreSQL, naive-UTC text on SQLite; always aware UTC out."""
+    """TIMESTAMP WITH TIME ZONE on PostgreSQL, naive UTC text on SQLite; aware UTC out."""
 
     impl = DateTime(timezone=True)
     cache_ok = True

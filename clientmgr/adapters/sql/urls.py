@@ -1,4 +1,4 @@
-"""DATABASE_URL as hosts hand it out (``postgres://…`` on Railway/Heroku) turned into async SQLAlchemy URLs."""
+"""DATABASE_URL as hosts hand it out (``postgres://…`` on Railway) made an async SQLAlchemy URL."""
 
 from __future__ import annotations
 
@@ -46,7 +46,9 @@ def normalise_database_url(raw: str) -> str:
     ``sqlite+aiosqlite:///path``. Raises ConfigError for empty or unsupported URLs.
     """
     if not raw or not raw.strip():
-        raise ConfigError("DATABASE_URL is empty: unset it to use SQLite, or give a postgresql:// URL")
+        raise ConfigError(
+            "DATABASE_URL is empty: unset it to use SQLite, or give a postgresql:// URL"
+        )
     url = _parse(raw)
     backend, _, driver = url.drivername.partition("+")
     if backend not in _ASYNC_DRIVERS:

@@ -1,0 +1,31 @@
+"""In-memory adapters: real implementations of the ports for unit tests and the offline playground.
+
+``InMemoryStore().unit_of_work`` is a ``UnitOfWorkFactory``; the contract tests in
+``tests/contract`` hold these to the same promises as the SQL adapter.
+"""
+
+from __future__ import annotations
+
+from clientmgr.adapters.memory.repositories import (
+    InMemoryAccountRepository,
+    InMemoryAuditRepository,
+    InMemoryClientRepository,
+    InMemoryOutboxRepository,
+    InMemoryPaymentRepository,
+    InMemorySubscriptionRepository,
+    InMemoryTemplateRepository,
+)
+from clientmgr.adapters.memory.store import InMemoryStore
+from clientmgr.adapters.memory.unit_of_work import InMemoryUnitOfWork
+
+__all__ = [
+    "InMemoryAccountRepository",
+    "InMemoryAuditRepository",
+    "InMemoryClientRepository",
+    "InMemoryOutboxRepository",
+    "InMemoryPaymentRepository",
+    "InMemoryStore",
+    "InMemorySubscriptionRepository",
+    "InMemoryTemplateRepository",
+    "InMemoryUnitOfWork",
+]

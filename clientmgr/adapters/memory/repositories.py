@@ -1,0 +1,452 @@
+"""In-memory repositories: the same promises as the SQL ones (scoping, uniqueness, order, errors).
+
+Every entity is stored with its datetimes converted to UTC (naive ones refused) and read
+back as stored, as the SQL adapter does; a client's search and order use the same folded
+name key (``clientmgr.adapters.sql.search``), so both adapters list clients identically.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import attrs
+from attrs import evolve
+
+from clientmgr.adapters.memory.store import Table, Transaction, UniqueViolation
+from clientmgr.adapters.sql.search import name_key, phone_fragment
+from clientmgr.core.accounts import Account
+from clientmgr.core.audit import AuditEvent
+from clientmgr.core.clients import Client
+from clientmgr.core.outbox import OutboxMessage, OutboxStatus
+from clientmgr.core.payments import Payment
+from clientmgr.core.subscriptions import SubscriptionPayment
+from clientmgr.core.templates import Template, TemplateKind
+from clientmgr.errors import (
+    AccountNotFoundError,
+    ClientNotFoundError,
+    ConflictError,
+    DuplicateAccountError,
+    DuplicatePhoneError,
+    InvalidMoneyError,
+    NotFoundError,
+)
+
+__all__ = [
+    "InMemoryAccountRepository",
+    "InMemoryAuditRepository",
+    "InMemoryClientRepository",
+    "InMemoryOutboxRepository",
+    "InMemoryPaymentRepository",
+    "InMemorySubscriptionRepository",
+    "InMemoryTemplateRepository",
+]
+
+E = TypeVar("E")
+CENT = Decimal("0.01")
+TransactionSource = Callable[[], Transaction]
+
+
+def _as_utc(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(
+            f"naive datetime {value!r}: clientmgr stores timezone-aware datetimes only"
+        )
+    return value.astimezone(UTC)
+
+
+def _stored(entity: E) -> E:
+    """``entity`` with every datetime in UTC, as a database hands it back."""
+    changes = {
+        field.name: _as_utc(value)
+        for field in attrs.fields(type(entity))  # type: ignore[arg-type]
+        if isinstance(value := getattr(entity, field.name), datetime)
+    }
+    return evolve(entity, **changes) if changes else entity  # type: ignore[misc]
+
+
+def _not_negative(amount: Decimal) -> None:
+    if amount < 0:
+        raise InvalidMoneyError("O valor não pode ser negativo.")
+
+
+def _account_exists(tx: Transaction, account_id: int) -> bool:
+    return tx.read("accounts").get(account_id) is not None
+
+
+def _client_exists(tx: Transaction, account_id: int, client_id: int) -> bool:
+    client = tx.read("clients").get(client_id)
+    return client is not None and client.account_id == account_id
+
+
+class _Repository:
+    def __init__(self, transaction: TransactionSource) -> None:
+        self._tx = transaction
+
+
+class InMemoryAccountRepository(_Repository):
+    """Implements ``AccountRepository``."""
+
+    async def add(self, account: Account) -> Account:
+        tx = self._tx()
+        stored = _stored(evolve(account, id=tx.store.next_id("accounts")))
+        try:
+            tx.write("accounts").put(stored.id, stored)
+        except UniqueViolation as exc:
+            raise DuplicateAccountError(
+                f"Já existe uma conta para o usuário do Telegram {account.telegram_id}."
+            ) from exc
+        return stored
+
+    async def get(self, account_id: int) -> Account:
+        account: Account | None = self._tx().read("accounts").get(account_id)
+        if account is None:
+            raise AccountNotFoundError(f"Conta {account_id} não encontrada.")
+        return account
+
+    async def get_by_telegram_id(self, telegram_id: int) -> Account | None:
+        table = self._tx().read("accounts")
+        holder = table.holder("telegram_id", telegram_id)
+        return None if holder is None else table.get(holder)
+
+    async def update(self, account: Account) -> None:
+        tx = self._tx()
+        current = tx.read("accounts").get(account.id) if account.id is not None else None
+        if current is None:
+            raise AccountNotFoundError(f"Conta {account.id} não encontrada.")
+        stored = _stored(evolve(account, created_at=current.created_at))
+        try:
+            tx.write("accounts").put(account.id, stored)
+        except UniqueViolation as exc:
+            raise DuplicateAccountError(
+                f"Já existe uma conta para o usuário do Telegram {account.telegram_id}."
+            ) from exc
+
+    async def list(self) -> Sequence[Account]:
+        return sorted(self._tx().read("accounts"), key=lambda a: (a.created_at, a.id))
+
+
+class InMemoryClientRepository(_Repository):
+    """Implements ``ClientRepository``."""
+
+    async def add(self, client: Client) -> Client:
+        _not_negative(client.price)
+        tx = self._tx()
+        if not _account_exists(tx, client.account_id):
+            raise AccountNotFoundError(f"Conta {client.account_id} não encontrada.")
+        stored = _stored(evolve(client, id=tx.store.next_id("clients")))
+        try:
+            tx.write("clients").put(stored.id, stored)
+        except UniqueViolation as exc:
+            raise DuplicatePhoneError(client.phone, exc.holder) from exc  # type: ignore[arg-type]
+        return stored
+
+    async def get(self, account_id: int, client_id: int) -> Client:
+        client: Client | None = self._tx().read("clients").get(client_id)
+        if client is None or client.account_id != account_id:
+            raise ClientNotFoundError(f"Cliente {client_id} não encontrado.")
+        return client
+
+    async def get_by_phone(self, account_id: int, phone: str) -> Client | None:
+        table = self._tx().read("clients")
+        holder = table.holder("phone", (account_id, phone))
+        return None if holder is None else table.get(holder)
+
+    async def update(self, client: Client) -> None:
+        _not_negative(client.price)
+        tx = self._tx()
+        current = tx.read("clients").get(client.id) if client.id is not None else None
+        if current is None or current.account_id != client.account_id:
+            raise ClientNotFoundError(f"Cliente {client.id} não encontrado.")
+        stored = _stored(evolve(client, created_at=current.created_at))
+        try:
+            tx.write("clients").put(client.id, stored)
+        except UniqueViolation as exc:
+            raise DuplicatePhoneError(client.phone, exc.holder) from exc  # type: ignore[arg-type]
+
+    async def list(
+        self,
+        account_id: int,
+        *,
+        search: str | None = None,
+        due_from: date | None = None,
+        due_to: date | None = None,
+        paused: bool | None = None,
+        archived: bool | None = False,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> Sequence[Client]:
+        needle = search.strip() if search is not None else ""
+        folded = name_key(needle)
+        digits = phone_fragment(needle) if needle else None
+
+        def wanted(c: Client) -> bool:
+            return (
+                c.account_id == account_id
+                and (
+                    not needle
+                    or folded in name_key(c.name)
+                    or (digits is not None and digits in c.phone)
+                )
+                and (due_from is None or c.due_date >= due_from)
+                and (due_to is None or c.due_date <= due_to)
+                and (paused is None or c.paused == paused)
+                and (archived is None or c.archived == archived)
+            )
+
+        found = sorted(
+            filter(wanted, self._tx().read("clients")),
+            key=lambda c: (c.due_date, name_key(c.name), c.id),
+        )
+        end = None if limit is None else offset + limit
+        return found[offset:end]
+
+    async def count(self, account_id: int, *, archived: bool | None = False) -> int:
+        return sum(
+            1
+            for c in self._tx().read("clients")
+            if c.account_id == account_id and (archived is None or c.archived == archived)
+        )
+
+    async def upsert_many(self, account_id: int, clients: Sequence[Client]) -> tuple[int, int]:
+        """Same rules as the SQL adapter: last duplicate phone wins, flags and ids are kept."""
+        by_phone: dict[str, Client] = {}
+        for client in clients:
+            _not_negative(client.price)
+            by_phone[client.phone] = _stored(evolve(client, account_id=account_id))
+        if not by_phone:
+            return 0, 0
+        tx = self._tx()
+        if not _account_exists(tx, account_id):
+            raise AccountNotFoundError(f"Conta {account_id} não encontrada.")
+        table: Table[int, Client] = tx.write("clients")
+        inserted = updated = 0
+        for phone, new in by_phone.items():
+            holder = table.holder("phone", (account_id, phone))
+            current = None if holder is None else table.get(holder)
+            if current is None:
+                stored = evolve(new, id=tx.store.next_id("clients"))
+                inserted += 1
+            else:
+                stored = evolve(
+                    current,
+                    name=new.name,
+                    plan=new.plan,
+                    price=new.price,
+                    cycle=new.cycle,
+                    due_date=new.due_date,
+                    anchor_day=new.anchor_day,
+                    notes=new.notes,
+                    updated_at=new.updated_at,
+                    wa_jid=new.wa_jid if new.wa_jid is not None else current.wa_jid,
+                    wa_lid=new.wa_lid if new.wa_lid is not None else current.wa_lid,
+                )
+                updated += 1
+            table.put(stored.id, stored)
+        return inserted, updated
+
+
+class InMemoryPaymentRepository(_Repository):
+    """Implements ``PaymentRepository``."""
+
+    async def add(self, payment: Payment) -> Payment:
+        _not_negative(payment.amount)
+        tx = self._tx()
+        key = payment.idempotency_key
+        if key is not None and await self.get_by_key(payment.account_id, key) is not None:
+            raise ConflictError("Este pagamento já foi registrado.")
+        if not _client_exists(tx, payment.account_id, payment.client_id):
+            raise ClientNotFoundError(f"Cliente {payment.client_id} não encontrado.")
+        stored = _stored(evolve(payment, id=tx.store.next_id("payments")))
+        tx.write("payments").put(stored.id, stored)
+        return stored
+
+    async def get_by_key(self, account_id: int, idempotency_key: str) -> Payment | None:
+        table = self._tx().read("payments")
+        holder = table.holder("idempotency_key", (account_id, idempotency_key))
+        return None if holder is None else table.get(holder)
+
+    async def list_for_client(self, account_id: int, client_id: int) -> Sequence[Payment]:
+        return sorted(
+            (
+                p
+                for p in self._tx().read("payments")
+                if p.account_id == account_id and p.client_id == client_id
+            ),
+            key=lambda p: (p.paid_at, p.id),
+            reverse=True,
+        )
+
+    async def total_between(self, account_id: int, start: datetime, end: datetime) -> Decimal:
+        start, end = _as_utc(start), _as_utc(end)
+        total = sum(
+            (
+                p.amount.quantize(CENT)
+                for p in self._tx().read("payments")
+                if p.account_id == account_id and start <= p.paid_at < end
+            ),
+            Decimal(0),
+        )
+        return total.quantize(CENT)
+
+
+class InMemoryTemplateRepository(_Repository):
+    """Implements ``TemplateRepository``."""
+
+    async def get(self, account_id: int, kind: TemplateKind) -> Template | None:
+        template: Template | None = self._tx().read("templates").get((account_id, kind))
+        return template
+
+    async def save(self, template: Template) -> None:
+        tx = self._tx()
+        if not _account_exists(tx, template.account_id):
+            raise AccountNotFoundError(f"Conta {template.account_id} não encontrada.")
+        tx.write("templates").put((template.account_id, template.kind), _stored(template))
+
+    async def delete(self, account_id: int, kind: TemplateKind) -> None:
+        tx = self._tx()
+        if tx.read("templates").get((account_id, kind)) is not None:
+            tx.write("templates").remove((account_id, kind))
+
+    async def list(self, account_id: int) -> Sequence[Template]:
+        return sorted(
+            (t for t in self._tx().read("templates") if t.account_id == account_id),
+            key=lambda t: t.kind.value,
+        )
+
+
+class InMemoryOutboxRepository(_Repository):
+    """Implements ``OutboxRepository``."""
+
+    async def add(self, message: OutboxMessage) -> OutboxMessage | None:
+        tx = self._tx()
+        if tx.read("outbox").holder("dedupe_key", message.dedupe_key) is not None:
+            return None
+        if message.client_id is not None and not _client_exists(
+            tx, message.account_id, message.client_id
+        ):
+            raise ClientNotFoundError(f"Cliente {message.client_id} não encontrado.")
+        if not _account_exists(tx, message.account_id):
+            raise AccountNotFoundError(f"Conta {message.account_id} não encontrada.")
+        stored = _stored(evolve(message, id=tx.store.next_id("outbox")))
+        tx.write("outbox").put(stored.id, stored)
+        return stored
+
+    async def get(self, account_id: int, message_id: int) -> OutboxMessage:
+        message: OutboxMessage | None = self._tx().read("outbox").get(message_id)
+        if message is None or message.account_id != account_id:
+            raise NotFoundError(f"Mensagem {message_id} não encontrada.")
+        return message
+
+    async def list_for_client(self, account_id: int, client_id: int) -> Sequence[OutboxMessage]:
+        return sorted(
+            (
+                m
+                for m in self._tx().read("outbox")
+                if m.account_id == account_id and m.client_id == client_id
+            ),
+            key=lambda m: (m.created_at, m.id),
+            reverse=True,
+        )
+
+    async def set_status(
+        self,
+        account_id: int,
+        message_id: int,
+        status: OutboxStatus,
+        *,
+        error: str | None = None,
+        provider_message_id: str | None = None,
+        at: datetime | None = None,
+    ) -> None:
+        """As in SQL; the delivered/read times are not part of the entity, so only sent_at shows."""
+        current = await self.get(account_id, message_id)
+        changes: dict[str, Any] = {"status": status}
+        if error is not None:
+            changes["last_error"] = error
+        if provider_message_id is not None:
+            changes["provider_message_id"] = provider_message_id
+        if at is not None and status is OutboxStatus.SENT:
+            changes["sent_at"] = _as_utc(at)
+        self._tx().write("outbox").put(message_id, evolve(current, **changes))
+
+    async def cancel_queued_for_client(self, account_id: int, client_id: int) -> int:
+        tx = self._tx()
+        queued = [
+            m
+            for m in tx.read("outbox")
+            if m.account_id == account_id
+            and m.client_id == client_id
+            and m.status is OutboxStatus.QUEUED
+        ]
+        if queued:
+            table = tx.write("outbox")
+            for message in queued:
+                table.put(message.id, evolve(message, status=OutboxStatus.CANCELLED))
+        return len(queued)
+
+
+class InMemorySubscriptionRepository(_Repository):
+    """Implements ``SubscriptionRepository``."""
+
+    async def add(self, payment: SubscriptionPayment) -> SubscriptionPayment:
+        _not_negative(payment.amount)
+        tx = self._tx()
+        if await self.get_by_mp_id(payment.mp_payment_id) is not None:
+            raise ConflictError(
+                f"O pagamento {payment.mp_payment_id} do Mercado Pago já foi registrado."
+            )
+        if not _account_exists(tx, payment.account_id):
+            raise AccountNotFoundError(f"Conta {payment.account_id} não encontrada.")
+        stored = _stored(evolve(payment, id=tx.store.next_id("subscriptions")))
+        tx.write("subscriptions").put(stored.id, stored)
+        return stored
+
+    async def get_by_mp_id(self, mp_payment_id: str) -> SubscriptionPayment | None:
+        table = self._tx().read("subscriptions")
+        holder = table.holder("mp_payment_id", mp_payment_id)
+        return None if holder is None else table.get(holder)
+
+    async def update(self, payment: SubscriptionPayment) -> None:
+        tx = self._tx()
+        current = tx.read("subscriptions").get(payment.id) if payment.id is not None else None
+        if current is None or current.account_id != payment.account_id:
+            raise NotFoundError(f"Pagamento {payment.id} não encontrado.")
+        stored = _stored(
+            evolve(payment, mp_payment_id=current.mp_payment_id, created_at=current.created_at)
+        )
+        tx.write("subscriptions").put(payment.id, stored)
+
+    async def list_for_account(self, account_id: int) -> Sequence[SubscriptionPayment]:
+        return sorted(
+            (s for s in self._tx().read("subscriptions") if s.account_id == account_id),
+            key=lambda s: (s.created_at, s.id),
+            reverse=True,
+        )
+
+
+def _json_copy(data: dict[str, Any]) -> dict[str, Any]:
+    # What a JSON column gives back: refuses what JSON cannot hold, and never shares the dict.
+    document: dict[str, Any] = json.loads(json.dumps(data))
+    return document
+
+
+class InMemoryAuditRepository(_Repository):
+    """Implements ``AuditRepository``."""
+
+    async def add(self, event: AuditEvent) -> None:
+        tx = self._tx()
+        stored = _stored(evolve(event, id=tx.store.next_id("audit"), data=_json_copy(event.data)))
+        tx.write("audit").put(stored.id, stored)
+
+    async def list(self, account_id: int, *, limit: int = 50) -> Sequence[AuditEvent]:
+        events = sorted(
+            (e for e in self._tx().read("audit") if e.account_id == account_id),
+            key=lambda e: (e.created_at, e.id),
+            reverse=True,
+        )
+        return [evolve(e, data=copy.deepcopy(e.data)) for e in events[:limit]]

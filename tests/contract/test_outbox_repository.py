@@ -1,0 +1,206 @@
+"""OutboxRepository contract: dedupe, scoping, order, status changes, cancelling a queue."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from clientmgr.core.outbox import OutboxStatus
+from clientmgr.core.templates import TemplateKind
+from clientmgr.errors import ClientNotFoundError, NotFoundError
+from clientmgr.ports.repositories import UnitOfWorkFactory
+
+from .factories import NOW, make_message, seed_accounts, seed_client
+
+
+async def test_add_round_trips(uow_factory: UnitOfWorkFactory) -> None:
+    (account_id, _) = await seed_accounts(uow_factory)
+    client = await seed_client(uow_factory, account_id)
+    assert client.id is not None
+    message = make_message(
+        account_id,
+        client.id,
+        kind=TemplateKind.OVERDUE,
+        text="Olá " * 2_500,
+        attempts=2,
+        lease_until=NOW + timedelta(seconds=30),
+        last_error="timeout",
+    )
+    async with uow_factory() as uow:
+        added = await uow.outbox.add(message)
+        await uow.commit()
+    assert added is not None
+    assert added.id is not None
+    async with uow_factory() as uow:
+        loaded = await uow.outbox.get(account_id, added.id)
+    assert loaded == added
+    assert loaded.status is OutboxStatus.QUEUED
+    assert loaded.next_attempt_at.utcoffset() == timedelta(0)
+
+
+async def test_same_dedupe_key_is_stored_once(uow_factory: UnitOfWorkFactory) -> None:
+    (account_id, _) = await seed_accounts(uow_factory)
+    client = await seed_client(uow_factory, account_id)
+    assert client.id is not None
+    async with uow_factory() as uow:
+        first = await uow.outbox.add(make_message(account_id, client.id))
+        await uow.commit()
+    async with uow_factory() as uow:
+        again = await uow.outbox.add(make_message(account_id, client.id, text="outro texto"))
+        assert again is None
+        listed = await uow.outbox.list_for_client(account_id, client.id)
+    assert listed == [first]
+
+
+async def test_message_without_client(uow_factory: UnitOfWorkFactory) -> None:
+    (account_id, _) = await seed_accounts(uow_factory)
+    async with uow_factory() as uow:
+        added = await uow.outbox.add(make_message(account_id, None, dedupe_key="seller:notice:1"))
+        await uow.commit()
+    assert added is not None
+    assert added.id is not None
+    async with uow_factory() as uow:
+        assert (await uow.outbox.get(account_id, added.id)).client_id is None
+
+
+async def test_message_for_another_accounts_client_is_refused(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    (mine, theirs) = await seed_accounts(uow_factory)
+    their_client = await seed_client(uow_factory, theirs)
+    assert their_client.id is not None
+    async with uow_factory() as uow:
+        with pytest.raises(ClientNotFoundError):
+            await uow.outbox.add(make_message(mine, their_client.id))
+
+
+async def test_get_is_scoped_by_account(uow_factory: UnitOfWorkFactory) -> None:
+    (mine, theirs) = await seed_accounts(uow_factory)
+    client = await seed_client(uow_factory, mine)
+    assert client.id is not None
+    async with uow_factory() as uow:
+        added = await uow.outbox.add(make_message(mine, client.id))
+        await uow.commit()
+    assert added is not None
+    assert added.id is not None
+    async with uow_factory() as uow:
+        with pytest.raises(NotFoundError):
+            await uow.outbox.get(theirs, added.id)
+        with pytest.raises(NotFoundError):
+            await uow.outbox.get(mine, added.id + 1000)
+        assert await uow.outbox.list_for_client(theirs, client.id) == []
+
+
+async def test_list_for_client_is_newest_first(uow_factory: UnitOfWorkFactory) -> None:
+    (account_id, _) = await seed_accounts(uow_factory)
+    client = await seed_client(uow_factory, account_id)
+    other = await seed_client(uow_factory, account_id, phone="+5511900000001")
+    assert client.id is not None
+    assert other.id is not None
+    async with uow_factory() as uow:
+        older = await uow.outbox.add(
+            make_message(account_id, client.id, -3, created_at=NOW - timedelta(days=3))
+        )
+        newer = await uow.outbox.add(
+            make_message(account_id, client.id, 1, created_at=NOW + timedelta(days=1))
+        )
+        same_time_later_id = await uow.outbox.add(make_message(account_id, client.id, 0))
+        same_time_first = await uow.outbox.add(make_message(account_id, client.id, 3))
+        await uow.outbox.add(make_message(account_id, other.id))
+        await uow.commit()
+    assert None not in (older, newer, same_time_later_id, same_time_first)
+    async with uow_factory() as uow:
+        listed = await uow.outbox.list_for_client(account_id, client.id)
+    assert [m.id for m in listed] == [
+        newer.id,  # type: ignore[union-attr]
+        same_time_first.id,  # type: ignore[union-attr]
+        same_time_later_id.id,  # type: ignore[union-attr]
+        older.id,  # type: ignore[union-attr]
+    ]
+
+
+async def test_set_status_records_what_is_given(uow_factory: UnitOfWorkFactory) -> None:
+    (account_id, _) = await seed_accounts(uow_factory)
+    client = await seed_client(uow_factory, account_id)
+    assert client.id is not None
+    async with uow_factory() as uow:
+        added = await uow.outbox.add(make_message(account_id, client.id))
+        await uow.commit()
+    assert added is not None
+    assert added.id is not None
+    sent_at = NOW + timedelta(minutes=7)
+    async with uow_factory() as uow:
+        await uow.outbox.set_status(
+            account_id, added.id, OutboxStatus.SENT, provider_message_id="3EB0ABC", at=sent_at
+        )
+        await uow.commit()
+    async with uow_factory() as uow:
+        sent = await uow.outbox.get(account_id, added.id)
+        assert (sent.status, sent.provider_message_id, sent.sent_at) == (
+            OutboxStatus.SENT,
+            "3EB0ABC",
+            sent_at,
+        )
+        await uow.outbox.set_status(account_id, added.id, OutboxStatus.DELIVERED, at=NOW)
+        await uow.outbox.set_status(
+            account_id, added.id, OutboxStatus.FAILED, error="número inválido"
+        )
+        await uow.commit()
+    async with uow_factory() as uow:
+        failed = await uow.outbox.get(account_id, added.id)
+    assert failed.status is OutboxStatus.FAILED
+    assert failed.last_error == "número inválido"
+    assert failed.provider_message_id == "3EB0ABC"
+    assert failed.sent_at == sent_at
+
+
+async def test_set_status_through_another_account_is_refused(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    (mine, theirs) = await seed_accounts(uow_factory)
+    client = await seed_client(uow_factory, mine)
+    assert client.id is not None
+    async with uow_factory() as uow:
+        added = await uow.outbox.add(make_message(mine, client.id))
+        await uow.commit()
+    assert added is not None
+    assert added.id is not None
+    async with uow_factory() as uow:
+        with pytest.raises(NotFoundError):
+            await uow.outbox.set_status(theirs, added.id, OutboxStatus.CANCELLED)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert (await uow.outbox.get(mine, added.id)).status is OutboxStatus.QUEUED
+
+
+async def test_cancel_queued_for_client_touches_only_that_clients_queued_messages(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    (mine, theirs) = await seed_accounts(uow_factory)
+    client = await seed_client(uow_factory, mine)
+    other = await seed_client(uow_factory, mine, phone="+5511900000001")
+    assert client.id is not None
+    assert other.id is not None
+    async with uow_factory() as uow:
+        queued = [await uow.outbox.add(make_message(mine, client.id, n)) for n in (-3, 0, 1)]
+        sent = await uow.outbox.add(make_message(mine, client.id, 3))
+        other_queued = await uow.outbox.add(make_message(mine, other.id))
+        assert sent is not None
+        assert sent.id is not None
+        await uow.outbox.set_status(mine, sent.id, OutboxStatus.SENT)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.outbox.cancel_queued_for_client(theirs, client.id) == 0
+        assert await uow.outbox.cancel_queued_for_client(mine, client.id) == 3
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.outbox.cancel_queued_for_client(mine, client.id) == 0
+        statuses = {m.id: m.status for m in await uow.outbox.list_for_client(mine, client.id)}
+        assert other_queued is not None
+        assert other_queued.id is not None
+        assert (await uow.outbox.get(mine, other_queued.id)).status is OutboxStatus.QUEUED
+    assert statuses == {
+        **{m.id: OutboxStatus.CANCELLED for m in queued},  # type: ignore[union-attr]
+        sent.id: OutboxStatus.SENT,
+    }
