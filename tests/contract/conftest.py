@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import NullPool
 
 from clientmgr.adapters.memory import InMemoryStore
@@ -134,13 +134,35 @@ async def uow_factory(backend: Backend) -> AsyncIterator[UnitOfWorkFactory]:
         return
     engine = backend.engine()
     try:
-        if backend.name == "postgres":
-            tables = ", ".join(table.name for table in metadata.sorted_tables)
-            async with engine.begin() as connection:
-                await connection.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        await _empty_tables(backend, engine)
         yield sql_unit_of_work_factory(create_session_factory(engine))
     finally:
         await engine.dispose()
+
+
+@pytest.fixture
+async def session_factory(
+    backend: Backend,
+) -> AsyncIterator[async_sessionmaker[AsyncSession] | None]:
+    """Sessions on an empty, migrated database, for adapters that live outside the unit of
+    work (e.g. the bot state store); None for the memory backend."""
+    if backend.name == "memory":
+        yield None
+        return
+    engine = backend.engine()
+    try:
+        await _empty_tables(backend, engine)
+        yield create_session_factory(engine)
+    finally:
+        await engine.dispose()
+
+
+async def _empty_tables(backend: Backend, engine: AsyncEngine) -> None:
+    # SQLite tests get a fresh copy of the template; the PostgreSQL schema is shared per run.
+    if backend.name == "postgres":
+        tables = ", ".join(table.name for table in metadata.sorted_tables)
+        async with engine.begin() as connection:
+            await connection.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
 
 
 @pytest.fixture(params=SQL_BACKENDS)

@@ -7,6 +7,7 @@ from datetime import UTC, time, timedelta, timezone
 import pytest
 from attrs import evolve
 
+from clientmgr.core.accounts import GRACE_PERIOD, AccountStatus
 from clientmgr.core.reminders import ReminderPolicy
 from clientmgr.errors import AccountNotFoundError, DuplicateAccountError
 from clientmgr.ports.repositories import UnitOfWorkFactory
@@ -145,3 +146,39 @@ async def test_aware_datetimes_in_any_zone_come_back_as_the_same_instant_in_utc(
     assert loaded.created_at == NOW
     assert loaded.created_at.utcoffset() == timedelta(0)
     assert loaded.created_at.astimezone(UTC).replace(tzinfo=None) == NOW.replace(tzinfo=None)
+
+
+async def test_count_by_status_follows_account_status_at_every_edge(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    day = timedelta(days=1)
+    tiny = timedelta(microseconds=1)
+    shapes = [
+        {},  # trial ends NOW + 7 days
+        {"now": NOW - 20 * day},  # trial long over, never paid
+        {"now": NOW - 8 * day},  # trial ended a day ago: grace
+        {"paid_until": NOW + 30 * day},
+        {"now": NOW - 40 * day, "paid_until": NOW - day},  # paid period over: grace
+        {"now": NOW - 40 * day, "paid_until": NOW - GRACE_PERIOD},  # grace ends exactly now
+        {"now": NOW - 40 * day, "paid_until": NOW - GRACE_PERIOD + tiny},
+        {"now": NOW - 7 * day},  # trial ends exactly now
+        {"paid_until": NOW + day},  # paid_until before trial end: still a trial
+        {"now": NOW - 7 * day + tiny},
+    ]
+    async with uow_factory() as uow:
+        accounts = [
+            await uow.accounts.add(make_account(telegram_id=100 + n, **fields))
+            for n, fields in enumerate(shapes)
+        ]
+        await uow.commit()
+    for at in (NOW, NOW + tiny, NOW - tiny, NOW + 3 * day, NOW + 40 * day, NOW - 30 * day):
+        expected = {status: 0 for status in AccountStatus}
+        for account in accounts:
+            expected[account.status(at)] += 1
+        async with uow_factory() as uow:
+            assert await uow.accounts.count_by_status(at.astimezone(BRT)) == expected, at
+
+
+async def test_count_by_status_with_no_accounts(uow_factory: UnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        assert await uow.accounts.count_by_status(NOW) == {s: 0 for s in AccountStatus}

@@ -16,7 +16,7 @@ from clientmgr.errors import (
     DuplicatePhoneError,
     InvalidMoneyError,
 )
-from clientmgr.ports.repositories import UnitOfWorkFactory
+from clientmgr.ports.repositories import ClientTally, Tally, UnitOfWorkFactory
 
 from .factories import NOW, make_client, seed_accounts, seed_client
 
@@ -454,3 +454,50 @@ async def test_naive_datetimes_are_refused(uow_factory: UnitOfWorkFactory) -> No
     async with uow_factory() as uow:
         with pytest.raises(ValueError, match="naive"):
             await uow.clients.add(make_client(account_id, created_at=NOW.replace(tzinfo=None)))
+
+
+async def test_tally_counts_and_sums_one_account_without_archived(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    (account_id, other_id) = await seed_accounts(uow_factory)
+    today = date(2026, 3, 10)
+    rows = [
+        ("+5511900000001", "0.10", today - timedelta(days=30), {}),  # overdue
+        ("+5511900000002", "0.20", today - timedelta(days=1), {}),  # overdue
+        ("+5511900000003", "0.30", today, {}),  # due soon (today)
+        ("+5511900000004", "35.90", today + timedelta(days=7), {}),  # due soon (last day)
+        ("+5511900000005", "9.99", today + timedelta(days=8), {}),  # later
+        ("+5511900000006", "50.00", today - timedelta(days=2), {"paused": True}),
+        ("+5511900000007", "60.00", today, {"paused": True}),
+        ("+5511900000008", "70.00", today - timedelta(days=2), {"archived": True}),
+        ("+5511900000009", "80.00", today, {"archived": True, "paused": True}),
+        ("+5511900000010", "1.00", today, {"opted_out": True}),  # still owes: counted
+    ]
+    for phone, price, due, flags in rows:
+        await seed_client(
+            uow_factory, account_id, phone=phone, price=Decimal(price), due_date=due, **flags
+        )
+    await seed_client(uow_factory, other_id, price=Decimal("500.00"), due_date=today)
+    async with uow_factory() as uow:
+        tally = await uow.clients.tally(account_id, today=today, until=today + timedelta(days=7))
+        empty = await uow.clients.tally(999_999, today=today, until=today)
+    assert tally == ClientTally(
+        active=6,
+        paused=2,
+        overdue=Tally(2, Decimal("0.30")),
+        due_soon=Tally(3, Decimal("37.20")),
+    )
+    assert isinstance(tally.due_soon.total, Decimal)
+    assert str(tally.overdue.total) == "0.30"
+    assert empty == ClientTally(0, 0, Tally(0, Decimal("0.00")), Tally(0, Decimal("0.00")))
+
+
+async def test_count_all_spans_accounts(uow_factory: UnitOfWorkFactory) -> None:
+    (first, second) = await seed_accounts(uow_factory)
+    await seed_client(uow_factory, first, phone="+5511900000001")
+    await seed_client(uow_factory, first, phone="+5511900000002", archived=True)
+    await seed_client(uow_factory, second, phone="+5511900000001", paused=True)
+    async with uow_factory() as uow:
+        assert await uow.clients.count_all() == 2
+        assert await uow.clients.count_all(archived=True) == 1
+        assert await uow.clients.count_all(archived=None) == 3

@@ -9,7 +9,7 @@ import pytest
 from clientmgr.core.outbox import OutboxStatus
 from clientmgr.core.templates import TemplateKind
 from clientmgr.errors import ClientNotFoundError, NotFoundError
-from clientmgr.ports.repositories import UnitOfWorkFactory
+from clientmgr.ports.repositories import OutboxActivity, UnitOfWorkFactory
 
 from .factories import NOW, make_message, seed_accounts, seed_client
 
@@ -204,3 +204,61 @@ async def test_cancel_queued_for_client_touches_only_that_clients_queued_message
         **{m.id: OutboxStatus.CANCELLED for m in queued},  # type: ignore[union-attr]
         sent.id: OutboxStatus.SENT,
     }
+
+
+async def test_get_by_dedupe_key_is_scoped(uow_factory: UnitOfWorkFactory) -> None:
+    (account_id, other_id) = await seed_accounts(uow_factory)
+    client = await seed_client(uow_factory, account_id)
+    assert client.id is not None
+    async with uow_factory() as uow:
+        added = await uow.outbox.add(make_message(account_id, client.id, dedupe_key="now:1:2:x"))
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.outbox.get_by_dedupe_key(account_id, "now:1:2:x") == added
+        assert await uow.outbox.get_by_dedupe_key(other_id, "now:1:2:x") is None
+        assert await uow.outbox.get_by_dedupe_key(account_id, "now:1:2:y") is None
+
+
+async def test_activity_between_counts_created_sent_and_pending(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    (first, second) = await seed_accounts(uow_factory)
+    client = await seed_client(uow_factory, first)
+    other = await seed_client(uow_factory, second)
+    assert client.id is not None
+    assert other.id is not None
+    start, end = NOW, NOW + timedelta(days=1)
+    rows = [
+        (first, client.id, start - timedelta(microseconds=1)),  # before the period
+        (first, client.id, start),
+        (second, other.id, start),
+        (second, other.id, start),
+        (first, client.id, end),  # after the period, still queued
+    ]
+    async with uow_factory() as uow:
+        ids = []
+        for offset, (account_id, client_id, created_at) in enumerate(rows):
+            added = await uow.outbox.add(
+                make_message(account_id, client_id, offset, created_at=created_at)
+            )
+            assert added is not None
+            assert added.id is not None
+            ids.append(added.id)
+        before, inside, sending, delivered, _ = ids
+        await uow.outbox.set_status(first, before, OutboxStatus.SENT, at=start)
+        await uow.outbox.set_status(first, inside, OutboxStatus.SENT, at=end)  # sent after
+        await uow.outbox.set_status(second, sending, OutboxStatus.SENDING)
+        await uow.outbox.set_status(
+            second, delivered, OutboxStatus.SENT, at=start + timedelta(hours=1)
+        )
+        await uow.outbox.set_status(
+            second, delivered, OutboxStatus.DELIVERED, at=start + timedelta(hours=2)
+        )
+        await uow.commit()
+    async with uow_factory() as uow:
+        activity = await uow.outbox.activity_between(start, end)
+        nothing = await uow.outbox.activity_between(
+            end + timedelta(days=1), end + timedelta(days=2)
+        )
+    assert activity == OutboxActivity(queued=3, sent=2, pending=2)
+    assert nothing == OutboxActivity(queued=0, sent=0, pending=2)

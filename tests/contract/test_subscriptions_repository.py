@@ -10,7 +10,7 @@ from attrs import evolve
 
 from clientmgr.core.subscriptions import SubscriptionStatus
 from clientmgr.errors import ConflictError
-from clientmgr.ports.repositories import UnitOfWorkFactory
+from clientmgr.ports.repositories import Tally, UnitOfWorkFactory
 
 from .factories import NOW, make_subscription, seed_accounts
 
@@ -72,3 +72,37 @@ async def test_list_for_account_is_newest_first_and_scoped(uow_factory: UnitOfWo
         await uow.commit()
     async with uow_factory() as uow:
         assert [s.id for s in await uow.subscriptions.list_for_account(mine)] == [new.id, old.id]
+
+
+async def test_approved_between_sums_approved_in_the_period_across_accounts(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    (first, second) = await seed_accounts(uow_factory)
+    start, end = NOW, NOW + timedelta(days=30)
+    charges = [
+        (first, "a", SubscriptionStatus.APPROVED, start, "20.00"),
+        (second, "b", SubscriptionStatus.APPROVED, end - timedelta(microseconds=1), "0.10"),
+        (second, "c", SubscriptionStatus.APPROVED, end, "20.00"),  # next period
+        (first, "d", SubscriptionStatus.APPROVED, start - timedelta(seconds=1), "20.00"),
+        (first, "e", SubscriptionStatus.PENDING, None, "20.00"),
+        (first, "f", SubscriptionStatus.REJECTED, start, "20.00"),
+    ]
+    async with uow_factory() as uow:
+        for account_id, mp_id, status, approved_at, amount in charges:
+            await uow.subscriptions.add(
+                make_subscription(
+                    account_id,
+                    mp_id,
+                    status=status,
+                    approved_at=approved_at,
+                    amount=Decimal(amount),
+                )
+            )
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.subscriptions.approved_between(start, end) == Tally(2, Decimal("20.10"))
+        empty = await uow.subscriptions.approved_between(
+            end + timedelta(days=1), end + timedelta(days=2)
+        )
+    assert empty == Tally(0, Decimal("0.00"))
+    assert str(empty.total) == "0.00"

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from clientmgr.adapters.memory.bot_state import InMemoryBotStateStore
 from clientmgr.adapters.memory.repositories import (
     InMemoryAccountRepository,
     InMemoryAuditRepository,
@@ -21,6 +22,7 @@ from clientmgr.adapters.memory.unit_of_work import InMemoryUnitOfWork
 __all__ = [
     "InMemoryAccountRepository",
     "InMemoryAuditRepository",
+    "InMemoryBotStateStore",
     "InMemoryClientRepository",
     "InMemoryOutboxRepository",
     "InMemoryPaymentRepository",

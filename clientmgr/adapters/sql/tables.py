@@ -37,6 +37,7 @@ __all__ = [
     "NAMING_CONVENTION",
     "accounts_table",
     "audit_events_table",
+    "bot_state_table",
     "clients_table",
     "metadata",
     "outbox_table",
@@ -206,4 +207,16 @@ audit_events_table = Table(
     Column("data", JsonDocument, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Index(None, "account_id", "created_at"),
+)
+
+# The Telegram bot's conversation state (``ports.bot_state``): JSON as TEXT, not JSONB, so
+# both databases give back byte for byte what was stored (JSONB reorders keys and refuses
+# "\u0000"), and nothing here is ever queried by what the JSON holds.
+bot_state_table = Table(
+    "bot_state",
+    metadata,
+    Column("namespace", Text, primary_key=True),
+    Column("key", Text, primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
 )

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from attrs import evolve
-from sqlalchemy import insert, select, update
+from sqlalchemy import case, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clientmgr.adapters.sql.mapping import account_from_row, account_values
 from clientmgr.adapters.sql.repositories._common import rowcount
 from clientmgr.adapters.sql.tables import accounts_table as t
-from clientmgr.core.accounts import Account
+from clientmgr.adapters.sql.types import UtcDateTime, as_utc
+from clientmgr.core.accounts import GRACE_PERIOD, Account, AccountStatus
 from clientmgr.errors import AccountNotFoundError, DuplicateAccountError
 
 __all__ = ["SqlAlchemyAccountRepository"]
@@ -67,3 +69,23 @@ class SqlAlchemyAccountRepository:
     async def list(self) -> Sequence[Account]:
         query = select(t).order_by(t.c.created_at, t.c.id)
         return [account_from_row(row) for row in (await self._session.execute(query)).mappings()]
+
+    async def count_by_status(self, now: datetime) -> dict[AccountStatus, int]:
+        """``Account.status`` as one CASE, grouped; the contract suite compares the two."""
+        now = as_utc(now)
+        at = literal(now, UtcDateTime())
+        grace_edge = literal(now - GRACE_PERIOD, UtcDateTime())
+        paid = t.c.paid_until > t.c.trial_ends_at  # NULL (not paid) when paid_until is NULL
+        access_until = case((paid, t.c.paid_until), else_=t.c.trial_ends_at)
+        derived = case(
+            (
+                access_until > at,
+                case((paid, AccountStatus.ACTIVE.value), else_=AccountStatus.TRIAL.value),
+            ),
+            (access_until > grace_edge, AccountStatus.GRACE.value),
+            else_=AccountStatus.EXPIRED.value,
+        ).label("status")
+        statuses = select(derived).subquery()
+        query = select(statuses.c.status, func.count()).group_by(statuses.c.status)
+        counts = {AccountStatus(name): int(n) for name, n in await self._session.execute(query)}
+        return {status: counts.get(status, 0) for status in AccountStatus}

@@ -4,10 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from attrs import evolve
-from sqlalchemy import ColumnElement, func, insert, literal_column, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    and_,
+    case,
+    cast,
+    false,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +35,7 @@ from clientmgr.adapters.sql.repositories._common import (
 )
 from clientmgr.adapters.sql.search import name_key, phone_fragment
 from clientmgr.adapters.sql.tables import clients_table as t
+from clientmgr.adapters.sql.types import CENT
 from clientmgr.core.clients import Client
 from clientmgr.errors import (
     AccountNotFoundError,
@@ -28,6 +44,7 @@ from clientmgr.errors import (
     DuplicatePhoneError,
     InvalidMoneyError,
 )
+from clientmgr.ports.repositories import ClientTally, Tally
 
 __all__ = ["UPSERT_BATCH_SIZE", "SqlAlchemyClientRepository"]
 
@@ -149,6 +166,33 @@ class SqlAlchemyClientRepository:
             query = query.where(t.c.archived == archived)
         return int((await self._session.execute(query)).scalar_one())
 
+    async def tally(self, account_id: int, *, today: date, until: date) -> ClientTally:
+        """One pass over the account's clients with conditional COUNTs and SUMs."""
+        active = t.c.paused == false()
+        overdue = and_(active, t.c.due_date < today)
+        due_soon = and_(active, t.c.due_date >= today, t.c.due_date <= until)
+        query = select(
+            func.count(case((active, 1))),
+            func.count(case((t.c.paused == true(), 1))),
+            func.count(case((overdue, 1))),
+            _cents_where(overdue),
+            func.count(case((due_soon, 1))),
+            _cents_where(due_soon),
+        ).where(t.c.account_id == account_id, t.c.archived == false())
+        row = (await self._session.execute(query)).one()
+        return ClientTally(
+            active=int(row[0]),
+            paused=int(row[1]),
+            overdue=Tally(int(row[2]), _reais(row[3])),
+            due_soon=Tally(int(row[4]), _reais(row[5])),
+        )
+
+    async def count_all(self, *, archived: bool | None = False) -> int:
+        query = select(func.count()).select_from(t)
+        if archived is not None:
+            query = query.where(t.c.archived == archived)
+        return int((await self._session.execute(query)).scalar_one())
+
     async def upsert_many(self, account_id: int, clients: Sequence[Client]) -> tuple[int, int]:
         """Insert or update by phone, set-based; a phone given twice counts once (the last wins).
 
@@ -213,6 +257,16 @@ class SqlAlchemyClientRepository:
         if not await account_exists(self._session, client.account_id):
             return AccountNotFoundError(f"Conta {client.account_id} não encontrada.")
         return ConflictError(f"O cliente não pôde ser gravado: {exc.orig}")
+
+
+def _cents_where(condition: ColumnElement[bool]) -> ColumnElement[Any]:
+    """Sum of the matching prices as whole cents (SQLite keeps NUMERIC as floating point)."""
+    cents = cast(func.round(t.c.price * 100), BigInteger)
+    return func.coalesce(func.sum(case((condition, cents), else_=0)), 0)
+
+
+def _reais(cents: object) -> Decimal:
+    return (Decimal(str(cents)) / 100).quantize(CENT)
 
 
 def _matches(search: str) -> ColumnElement[bool]:

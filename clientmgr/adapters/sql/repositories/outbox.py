@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from attrs import evolve
-from sqlalchemy import select, update
+from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,6 +22,7 @@ from clientmgr.adapters.sql.tables import outbox_table as t
 from clientmgr.adapters.sql.types import as_utc
 from clientmgr.core.outbox import OutboxMessage, OutboxStatus
 from clientmgr.errors import AccountNotFoundError, ClientNotFoundError, ConflictError, NotFoundError
+from clientmgr.ports.repositories import OutboxActivity
 
 __all__ = ["STATUS_TIMESTAMP_COLUMNS", "SqlAlchemyOutboxRepository"]
 
@@ -114,3 +115,21 @@ class SqlAlchemyOutboxRepository:
             .values(status=OutboxStatus.CANCELLED.value)
         )
         return rowcount(await self._session.execute(statement))
+
+    async def get_by_dedupe_key(self, account_id: int, dedupe_key: str) -> OutboxMessage | None:
+        query = select(t).where(t.c.account_id == account_id, t.c.dedupe_key == dedupe_key)
+        row = (await self._session.execute(query)).mappings().first()
+        return None if row is None else outbox_message_from_row(row)
+
+    async def activity_between(self, start: datetime, end: datetime) -> OutboxActivity:
+        start, end = as_utc(start), as_utc(end)
+        created = and_(t.c.created_at >= start, t.c.created_at < end)
+        sent = and_(t.c.sent_at >= start, t.c.sent_at < end)
+        waiting = t.c.status.in_([OutboxStatus.QUEUED.value, OutboxStatus.SENDING.value])
+        query = select(
+            func.count(case((created, 1))),
+            func.count(case((sent, 1))),
+            func.count(case((waiting, 1))),
+        )
+        queued, sent_count, pending = (await self._session.execute(query)).one()
+        return OutboxActivity(queued=int(queued), sent=int(sent_count), pending=int(pending))

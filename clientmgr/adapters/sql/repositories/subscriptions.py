@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
 
 from attrs import evolve
-from sqlalchemy import insert, select, update
+from sqlalchemy import BigInteger, cast, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,8 +17,10 @@ from clientmgr.adapters.sql.mapping import (
 )
 from clientmgr.adapters.sql.repositories._common import account_exists, rowcount
 from clientmgr.adapters.sql.tables import subscription_payments_table as t
-from clientmgr.core.subscriptions import SubscriptionPayment
+from clientmgr.adapters.sql.types import CENT, as_utc
+from clientmgr.core.subscriptions import SubscriptionPayment, SubscriptionStatus
 from clientmgr.errors import AccountNotFoundError, ConflictError, InvalidMoneyError, NotFoundError
+from clientmgr.ports.repositories import Tally
 
 __all__ = ["SqlAlchemySubscriptionRepository"]
 
@@ -72,3 +76,14 @@ class SqlAlchemySubscriptionRepository:
         )
         rows = (await self._session.execute(query)).mappings()
         return [subscription_payment_from_row(row) for row in rows]
+
+    async def approved_between(self, start: datetime, end: datetime) -> Tally:
+        # Whole cents, as in payments: SQLite would add the amounts up as floats.
+        cents = func.coalesce(func.sum(cast(func.round(t.c.amount * 100), BigInteger)), 0)
+        query = select(func.count(), cents).where(
+            t.c.status == SubscriptionStatus.APPROVED.value,
+            t.c.approved_at >= as_utc(start),
+            t.c.approved_at < as_utc(end),
+        )
+        count, total = (await self._session.execute(query)).one()
+        return Tally(int(count), (Decimal(int(total)) / 100).quantize(CENT))
