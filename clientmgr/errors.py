@@ -18,6 +18,10 @@ The tree::
     │   ├── DuplicateAccountError
     │   └── DuplicatePhoneError               carries the id of the client that has the phone
     ├── AccountExpiredError (PermissionError) the subscription lapsed: read, export and pay only
+    ├── ClientUnreachableError (PermissionError) this client must not get a message now
+    │   ├── ClientOptedOutError               the client asked for no reminders (SAIR)
+    │   ├── ClientPausedError                 the seller paused the client
+    │   └── ClientArchivedError               the seller archived the client
     ├── ConfigError                           an environment variable is missing or wrong
     └── SchemaOutdatedError (RuntimeError)    the database needs ``clientmgr migrate``
 
@@ -30,7 +34,11 @@ from __future__ import annotations
 __all__ = [
     "AccountExpiredError",
     "AccountNotFoundError",
+    "ClientArchivedError",
     "ClientNotFoundError",
+    "ClientOptedOutError",
+    "ClientPausedError",
+    "ClientUnreachableError",
     "ClientmgrError",
     "ConfigError",
     "ConflictError",
@@ -162,4 +170,41 @@ class SchemaOutdatedError(ClientmgrError, RuntimeError):
         super().__init__(
             f"The database is at revision {current or 'none'} but this code needs {head}. "
             "Run `clientmgr migrate` first."
+        )
+
+
+class ClientUnreachableError(ClientmgrError, PermissionError):
+    """A message to this client is refused; the subclass says why, naming the client."""
+
+    def __init__(self, message: str, client_id: int | None = None) -> None:
+        self.client_id = client_id
+        super().__init__(message)
+
+
+class ClientOptedOutError(ClientUnreachableError):
+    """The client asked for no reminders; only the client can undo that, not the seller's tap."""
+
+    def __init__(self, name: str, client_id: int | None = None) -> None:
+        super().__init__(
+            f"{name} pediu para não receber mensagens (respondeu SAIR). "
+            "Nenhuma mensagem é enviada para quem pediu isso.",
+            client_id,
+        )
+
+
+class ClientPausedError(ClientUnreachableError):
+    """The seller paused the client: nothing is sent until the client is resumed."""
+
+    def __init__(self, name: str, client_id: int | None = None) -> None:
+        super().__init__(
+            f"{name} está pausado. Retome o cliente para voltar a enviar mensagens.", client_id
+        )
+
+
+class ClientArchivedError(ClientUnreachableError):
+    """The seller archived the client: kept for history, never messaged."""
+
+    def __init__(self, name: str, client_id: int | None = None) -> None:
+        super().__init__(
+            f"{name} está arquivado. Clientes arquivados não recebem mensagens.", client_id
         )

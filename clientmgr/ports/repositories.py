@@ -11,7 +11,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol, Self
 
-from clientmgr.core.accounts import Account
+from attrs import frozen
+
+from clientmgr.core.accounts import Account, AccountStatus
 from clientmgr.core.audit import AuditEvent
 from clientmgr.core.clients import Client
 from clientmgr.core.outbox import OutboxMessage, OutboxStatus
@@ -23,13 +25,48 @@ __all__ = [
     "AccountRepository",
     "AuditRepository",
     "ClientRepository",
+    "ClientTally",
+    "OutboxActivity",
     "OutboxRepository",
     "PaymentRepository",
     "SubscriptionRepository",
+    "Tally",
     "TemplateRepository",
     "UnitOfWork",
     "UnitOfWorkFactory",
 ]
+
+
+@frozen
+class Tally:
+    """How many rows matched and the sum of their money, added up in exact cents."""
+
+    count: int = 0
+    total: Decimal = Decimal("0.00")
+
+
+@frozen
+class ClientTally:
+    """One account's clients counted for the seller's home screen; archived ones never count.
+
+    ``active`` is neither paused nor archived; ``overdue`` and ``due_soon`` count active
+    clients only, with the sum of their prices.
+    """
+
+    active: int
+    paused: int
+    overdue: Tally
+    due_soon: Tally
+
+
+@frozen
+class OutboxActivity:
+    """Messages across every account: ``queued`` were created and ``sent`` went out in a
+    period; ``pending`` are waiting (queued or sending) right now, whenever they were created."""
+
+    queued: int
+    sent: int
+    pending: int
 
 
 class AccountRepository(Protocol):
@@ -46,6 +83,13 @@ class AccountRepository(Protocol):
 
     async def list(self) -> Sequence[Account]:
         """All accounts, oldest first."""
+
+    async def count_by_status(self, now: datetime) -> dict[AccountStatus, int]:
+        """How many accounts are in each status at ``now`` (every status is a key).
+
+        Counted where the data lives, with exactly the rule of ``Account.status``; for the
+        operator's stats, so it is deliberately not scoped to one account.
+        """
 
 
 class ClientRepository(Protocol):
@@ -80,6 +124,13 @@ class ClientRepository(Protocol):
         """
 
     async def count(self, account_id: int, *, archived: bool | None = False) -> int: ...
+
+    async def tally(self, account_id: int, *, today: date, until: date) -> ClientTally:
+        """One aggregate query: overdue means due before ``today``; due soon means due from
+        ``today`` to ``until`` inclusive (see ClientTally)."""
+
+    async def count_all(self, *, archived: bool | None = False) -> int:
+        """Clients of every account (operator stats only; never shown to a seller)."""
 
     async def upsert_many(self, account_id: int, clients: Sequence[Client]) -> tuple[int, int]:
         """Insert or update by (account, phone) in batches; returns (inserted, updated)."""
@@ -134,6 +185,12 @@ class OutboxRepository(Protocol):
     async def cancel_queued_for_client(self, account_id: int, client_id: int) -> int:
         """Cancel the client's still-queued messages; returns how many."""
 
+    async def get_by_dedupe_key(self, account_id: int, dedupe_key: str) -> OutboxMessage | None:
+        """The message holding ``dedupe_key``; None also when another account holds it."""
+
+    async def activity_between(self, start: datetime, end: datetime) -> OutboxActivity:
+        """Every account's messages created / sent in [start, end), and pending now."""
+
 
 class SubscriptionRepository(Protocol):
     async def add(self, payment: SubscriptionPayment) -> SubscriptionPayment:
@@ -145,6 +202,9 @@ class SubscriptionRepository(Protocol):
 
     async def list_for_account(self, account_id: int) -> Sequence[SubscriptionPayment]:
         """Newest first."""
+
+    async def approved_between(self, start: datetime, end: datetime) -> Tally:
+        """Every account's APPROVED charges whose ``approved_at`` is in [start, end)."""
 
 
 class AuditRepository(Protocol):

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -19,12 +20,12 @@ from attrs import evolve
 
 from clientmgr.adapters.memory.store import Table, Transaction, UniqueViolation
 from clientmgr.adapters.sql.search import name_key, phone_fragment
-from clientmgr.core.accounts import Account
+from clientmgr.core.accounts import Account, AccountStatus
 from clientmgr.core.audit import AuditEvent
 from clientmgr.core.clients import Client
 from clientmgr.core.outbox import OutboxMessage, OutboxStatus
 from clientmgr.core.payments import Payment
-from clientmgr.core.subscriptions import SubscriptionPayment
+from clientmgr.core.subscriptions import SubscriptionPayment, SubscriptionStatus
 from clientmgr.core.templates import Template, TemplateKind
 from clientmgr.errors import (
     AccountNotFoundError,
@@ -35,6 +36,7 @@ from clientmgr.errors import (
     InvalidMoneyError,
     NotFoundError,
 )
+from clientmgr.ports.repositories import ClientTally, OutboxActivity, Tally
 
 __all__ = [
     "InMemoryAccountRepository",
@@ -83,6 +85,15 @@ def _client_exists(tx: Transaction, account_id: int, client_id: int) -> bool:
     return client is not None and client.account_id == account_id
 
 
+def _tally(amounts: Iterable[Decimal]) -> Tally:
+    """Count and exact-cent sum, as the SQL adapters add money up."""
+    count, total = 0, Decimal(0)
+    for amount in amounts:
+        count += 1
+        total += amount.quantize(CENT)
+    return Tally(count, total.quantize(CENT))
+
+
 class _Repository:
     def __init__(self, transaction: TransactionSource) -> None:
         self._tx = transaction
@@ -128,6 +139,11 @@ class InMemoryAccountRepository(_Repository):
 
     async def list(self) -> Sequence[Account]:
         return sorted(self._tx().read("accounts"), key=lambda a: (a.created_at, a.id))
+
+    async def count_by_status(self, now: datetime) -> dict[AccountStatus, int]:
+        now = _as_utc(now)
+        counts = Counter(account.status(now) for account in self._tx().read("accounts"))
+        return {status: counts[status] for status in AccountStatus}
 
 
 class InMemoryClientRepository(_Repository):
@@ -210,6 +226,23 @@ class InMemoryClientRepository(_Repository):
             1
             for c in self._tx().read("clients")
             if c.account_id == account_id and (archived is None or c.archived == archived)
+        )
+
+    async def tally(self, account_id: int, *, today: date, until: date) -> ClientTally:
+        shown = [
+            c for c in self._tx().read("clients") if c.account_id == account_id and not c.archived
+        ]
+        active = [c for c in shown if not c.paused]
+        return ClientTally(
+            active=len(active),
+            paused=len(shown) - len(active),
+            overdue=_tally(c.price for c in active if c.due_date < today),
+            due_soon=_tally(c.price for c in active if today <= c.due_date <= until),
+        )
+
+    async def count_all(self, *, archived: bool | None = False) -> int:
+        return sum(
+            1 for c in self._tx().read("clients") if archived is None or c.archived == archived
         )
 
     async def upsert_many(self, account_id: int, clients: Sequence[Client]) -> tuple[int, int]:
@@ -389,6 +422,22 @@ class InMemoryOutboxRepository(_Repository):
                 table.put(message.id, evolve(message, status=OutboxStatus.CANCELLED))
         return len(queued)
 
+    async def get_by_dedupe_key(self, account_id: int, dedupe_key: str) -> OutboxMessage | None:
+        table = self._tx().read("outbox")
+        holder = table.holder("dedupe_key", dedupe_key)
+        message: OutboxMessage | None = None if holder is None else table.get(holder)
+        return message if message is not None and message.account_id == account_id else None
+
+    async def activity_between(self, start: datetime, end: datetime) -> OutboxActivity:
+        start, end = _as_utc(start), _as_utc(end)
+        messages = list(self._tx().read("outbox"))
+        waiting = (OutboxStatus.QUEUED, OutboxStatus.SENDING)
+        return OutboxActivity(
+            queued=sum(1 for m in messages if start <= m.created_at < end),
+            sent=sum(1 for m in messages if m.sent_at is not None and start <= m.sent_at < end),
+            pending=sum(1 for m in messages if m.status in waiting),
+        )
+
 
 class InMemorySubscriptionRepository(_Repository):
     """Implements ``SubscriptionRepository``."""
@@ -426,6 +475,16 @@ class InMemorySubscriptionRepository(_Repository):
             (s for s in self._tx().read("subscriptions") if s.account_id == account_id),
             key=lambda s: (s.created_at, s.id),
             reverse=True,
+        )
+
+    async def approved_between(self, start: datetime, end: datetime) -> Tally:
+        start, end = _as_utc(start), _as_utc(end)
+        return _tally(
+            s.amount
+            for s in self._tx().read("subscriptions")
+            if s.status is SubscriptionStatus.APPROVED
+            and s.approved_at is not None
+            and start <= s.approved_at < end
         )
 
 
