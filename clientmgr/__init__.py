@@ -41,8 +41,8 @@ async def connect(
         container.core.settings.override(providers.Object(Settings(database_url=url)))
     if clock is not None:
         container.core.clock.override(providers.Object(clock))
-    await container.storage.unit_of_work.init()
+    await container.storage.init()
     try:
         yield await container.clientmgr()  # async because its storage resource is
     finally:
-        await container.storage.unit_of_work.shutdown()
+        await container.storage.shutdown()

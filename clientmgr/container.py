@@ -1,45 +1,62 @@
 """The composition root: the one place that builds adapters and hands them to the use cases.
 
-Containers by concern: ``Core`` (settings, logging, clock), ``Storage`` (the unit-of-work
-factory on SQL or in memory), composed in ``Application``. Runners build it, call
-``init_resources()``, run, then ``shutdown_resources()``.
+Containers by concern: ``Core`` (settings, logging, clock), ``Storage`` (unit-of-work
+factory and bot state, on SQL or in memory), ``Gateways`` (WhatsApp and payments), composed
+in ``Application``. Runners build it, initialise the resources they need, run, shut down.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+from attrs import frozen
 from dependency_injector import containers, providers
 
 from clientmgr.adapters.logs import configure_logging
-from clientmgr.adapters.memory import InMemoryStore
+from clientmgr.adapters.memory import (
+    InMemoryBotStateStore,
+    InMemoryPaymentGateway,
+    InMemoryStore,
+    InMemoryWhatsAppGateway,
+)
+from clientmgr.adapters.sql.bot_state import SqlAlchemyBotStateStore
 from clientmgr.adapters.sql.engine import create_engine, create_session_factory
 from clientmgr.adapters.sql.migrate import ensure_schema_current
 from clientmgr.adapters.sql.unit_of_work import sql_unit_of_work_factory
 from clientmgr.app import Clientmgr
 from clientmgr.config import Settings
+from clientmgr.ports.bot_state import BotStateStore
 from clientmgr.ports.clock import SystemClock
 from clientmgr.ports.repositories import UnitOfWorkFactory
 
-__all__ = ["MEMORY_URL", "Application", "open_storage"]
+__all__ = ["MEMORY_URL", "Application", "Storage", "open_storage"]
 
 MEMORY_URL = "memory://"
 
 
-async def open_storage(url: str, check_schema: bool = True) -> AsyncIterator[UnitOfWorkFactory]:
-    """Yield a unit-of-work factory for ``url``; ``memory://`` keeps everything in this process.
+@frozen
+class Storage:
+    """What a runner needs from the database."""
+
+    unit_of_work: UnitOfWorkFactory
+    bot_state: BotStateStore
+
+
+async def open_storage(url: str, check_schema: bool = True) -> AsyncIterator[Storage]:
+    """Storage on ``url``; ``memory://`` keeps everything in this process.
 
     A SQL database behind the code's migrations is refused with SchemaOutdatedError, which
     says to run ``clientmgr migrate``.
     """
     if url.startswith(MEMORY_URL):
-        yield InMemoryStore().unit_of_work
+        yield Storage(InMemoryStore().unit_of_work, InMemoryBotStateStore())
         return
     if check_schema:
         await ensure_schema_current(url)
     engine = create_engine(url)
     try:
-        yield sql_unit_of_work_factory(create_session_factory(engine))
+        sessions = create_session_factory(engine)
+        yield Storage(sql_unit_of_work_factory(sessions), SqlAlchemyBotStateStore(sessions))
     finally:
         await engine.dispose()
 
@@ -54,14 +71,20 @@ class Core(containers.DeclarativeContainer):
     )
 
 
-class Storage(containers.DeclarativeContainer):
-    settings = providers.Dependency(instance_of=Settings)
-    unit_of_work = providers.Resource(open_storage, settings.provided.database_url)
+class Gateways(containers.DeclarativeContainer):
+    """Outside systems. WhatsApp and Mercado Pago run on in-process fakes until their real
+    adapters land (the sidecar adapter and the Mercado Pago SDK adapter)."""
+
+    whatsapp = providers.Singleton(InMemoryWhatsAppGateway)
+    payments = providers.Singleton(InMemoryPaymentGateway)
 
 
 class Application(containers.DeclarativeContainer):
     """Everything wired; override ``core.settings`` or ``core.clock`` in tests."""
 
     core = providers.Container(Core)
-    storage = providers.Container(Storage, settings=core.settings)
-    clientmgr = providers.Factory(Clientmgr, uow_factory=storage.unit_of_work, clock=core.clock)
+    gateways = providers.Container(Gateways)
+    storage = providers.Resource(open_storage, core.settings.provided.database_url)
+    clientmgr = providers.Factory(
+        Clientmgr, uow_factory=storage.provided.unit_of_work, clock=core.clock
+    )

@@ -13,7 +13,8 @@ The tree::
     │   └── InvalidCsvError                   the file as a whole is unreadable
     ├── NotFoundError (LookupError)
     │   ├── AccountNotFoundError
-    │   └── ClientNotFoundError
+    │   ├── ClientNotFoundError
+    │   └── PaymentNotFoundError              Mercado Pago has no payment with that id
     ├── ConflictError
     │   ├── DuplicateAccountError
     │   └── DuplicatePhoneError               carries the id of the client that has the phone
@@ -22,6 +23,14 @@ The tree::
     │   ├── ClientOptedOutError               the client asked for no reminders (SAIR)
     │   ├── ClientPausedError                 the seller paused the client
     │   └── ClientArchivedError               the seller archived the client
+    ├── WhatsAppError                         the WhatsApp sidecar did not do what was asked
+    │   ├── WhatsAppUnavailableError (ConnectionError) sidecar down or breaker open: try later
+    │   ├── WhatsAppSessionNotOpenError       the seller's phone is not linked/connected now
+    │   ├── NotOnWhatsAppError                nobody uses that number on WhatsApp (permanent)
+    │   ├── WhatsAppSendError                 WhatsApp refused or timed out: retry, same key
+    │   └── WhatsAppRequestError (ValueError) a malformed request (id, phone, text): a bug
+    ├── PaymentGatewayError                   Mercado Pago refused a request
+    │   └── PaymentGatewayUnavailableError (ConnectionError) unreachable or failing: try later
     ├── ConfigError                           an environment variable is missing or wrong
     └── SchemaOutdatedError (RuntimeError)    the database needs ``clientmgr migrate``
 
@@ -53,7 +62,16 @@ __all__ = [
     "InvalidPhoneError",
     "InvalidTemplateError",
     "NotFoundError",
+    "NotOnWhatsAppError",
+    "PaymentGatewayError",
+    "PaymentGatewayUnavailableError",
+    "PaymentNotFoundError",
     "SchemaOutdatedError",
+    "WhatsAppError",
+    "WhatsAppRequestError",
+    "WhatsAppSendError",
+    "WhatsAppSessionNotOpenError",
+    "WhatsAppUnavailableError",
 ]
 
 
@@ -207,4 +225,65 @@ class ClientArchivedError(ClientUnreachableError):
     def __init__(self, name: str, client_id: int | None = None) -> None:
         super().__init__(
             f"{name} está arquivado. Clientes arquivados não recebem mensagens.", client_id
+        )
+
+
+class PaymentNotFoundError(NotFoundError):
+    """Mercado Pago has no payment with that id: a forged or mistyped notification."""
+
+
+class WhatsAppError(ClientmgrError):
+    """The WhatsApp side (the Baileys sidecar) did not do what was asked."""
+
+
+class WhatsAppUnavailableError(WhatsAppError, ConnectionError):
+    """The sidecar cannot be reached or the circuit breaker is open: transient, try later.
+
+    The outbox waits on this instead of spending a send attempt.
+    """
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or "O WhatsApp está indisponível agora. Tente daqui a pouco.")
+
+
+class WhatsAppSessionNotOpenError(WhatsAppError):
+    """The seller's WhatsApp is not connected (never linked, showing a QR, dropped, logged out).
+
+    ``state`` is the session's state name, or None when the sidecar has no such session.
+    """
+
+    def __init__(self, session_id: str, state: str | None = None) -> None:
+        self.session_id = session_id
+        self.state = state
+        super().__init__(
+            "Seu WhatsApp não está conectado. Conecte em WhatsApp → Conectar e leia o QR code."
+        )
+
+
+class NotOnWhatsAppError(WhatsAppError):
+    """Nobody uses this number on WhatsApp: permanent, retrying cannot help."""
+
+    def __init__(self, phone: str) -> None:
+        self.phone = phone
+        super().__init__(f"O número {phone} não tem WhatsApp.")
+
+
+class WhatsAppSendError(WhatsAppError):
+    """WhatsApp refused the message or timed out; retrying with the same key is safe."""
+
+
+class WhatsAppRequestError(WhatsAppError, ValueError):
+    """The request itself is malformed (session id, recipient, text, key): a bug, not bad luck."""
+
+
+class PaymentGatewayError(ClientmgrError):
+    """Mercado Pago refused a request (bad data, credentials): retrying the same will not help."""
+
+
+class PaymentGatewayUnavailableError(PaymentGatewayError, ConnectionError):
+    """Mercado Pago cannot be reached or answers with a server error: transient, try later."""
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(
+            message or "O Mercado Pago não respondeu agora. Tente de novo em alguns minutos."
         )

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
+from attrs import evolve
 
 from clientmgr import connect
 from clientmgr.adapters.qrcode import brcode_png
@@ -74,6 +75,21 @@ def migrate(database_url: DatabaseUrl = None) -> None:
     url = _url(database_url)
     asyncio.run(run_migrations(url))
     typer.echo("database is up to date")
+
+
+@app.command()
+def bot(database_url: DatabaseUrl = None) -> None:
+    """Run the Telegram bot (TELEGRAM_BOT_TOKEN; polling, or webhook with TELEGRAM_WEBHOOK_URL)."""
+    from runners.bot import run_bot
+
+    settings = Settings.from_env()
+    if database_url:
+        settings = evolve(settings, database_url=database_url)
+    try:
+        asyncio.run(run_bot(settings))
+    except ClientmgrError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
 
 
 @app.command("pix")

@@ -61,3 +61,12 @@ def run_cli(
         input=stdin.decode() if stdin else None,
         check=False,
     )
+
+
+@pytest.fixture
+async def bot(database_url):
+    """The real bot on the emulator over each database (see bot_harness.BotHarness)."""
+    from bot_harness import BotHarness
+
+    async with BotHarness(database_url) as harness:
+        yield harness

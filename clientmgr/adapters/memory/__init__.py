@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from clientmgr.adapters.memory.bot_state import InMemoryBotStateStore
+from clientmgr.adapters.memory.payments import InMemoryPaymentGateway
 from clientmgr.adapters.memory.repositories import (
     InMemoryAccountRepository,
     InMemoryAuditRepository,
@@ -18,6 +19,7 @@ from clientmgr.adapters.memory.repositories import (
 )
 from clientmgr.adapters.memory.store import InMemoryStore
 from clientmgr.adapters.memory.unit_of_work import InMemoryUnitOfWork
+from clientmgr.adapters.memory.whatsapp import InMemoryWhatsAppGateway, SentWhatsAppMessage
 
 __all__ = [
     "InMemoryAccountRepository",
@@ -25,9 +27,12 @@ __all__ = [
     "InMemoryBotStateStore",
     "InMemoryClientRepository",
     "InMemoryOutboxRepository",
+    "InMemoryPaymentGateway",
     "InMemoryPaymentRepository",
     "InMemoryStore",
     "InMemorySubscriptionRepository",
     "InMemoryTemplateRepository",
     "InMemoryUnitOfWork",
+    "InMemoryWhatsAppGateway",
+    "SentWhatsAppMessage",
 ]

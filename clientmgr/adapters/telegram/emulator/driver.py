@@ -348,6 +348,17 @@ class EmulatorUser:
         await asyncio.sleep(0)
         return result
 
+    async def press_data(self, data: str, *, message: Message | None = None) -> CallbackQuery:
+        """Send raw callback ``data`` from ``message`` (default: the newest bot message), as a
+        tampered client could: for testing that the bot refuses forged or replayed buttons."""
+        target = message or next((m for m in reversed(self.bot_messages) if not m.deleted), None)
+        if target is None:
+            raise UserActionError(f"user {self.id} has no bot message to press on")
+        query = self.state.user_sends_callback_data(self.user, target, data)
+        self._acted()
+        await asyncio.sleep(0)
+        return query
+
     async def upload(
         self,
         filename: str,

@@ -780,6 +780,26 @@ class EmulatorState:
         self.enqueue(chat.bot, "callback_query", query.to_api())
         return query
 
+    def user_sends_callback_data(self, user: User, message: Message, data: str) -> CallbackQuery:
+        """A tampered client: a callback query with any ``data`` on a message of this chat.
+
+        Telegram does not check callback data against the buttons it sent, so a modified
+        app can send anything; bots must verify what comes back.
+        """
+        chat = message.chat
+        if chat.user is not user or not message.from_bot or message.deleted:
+            raise UserActionError(f"user {user.id} cannot press buttons on {message!r}")
+        query = CallbackQuery(
+            id=str(secrets.randbits(63)),
+            user=user,
+            message=message,
+            data=data,
+            revision=self.revision + 1,
+        )
+        chat.bot.callback_queries[query.id] = query
+        self.enqueue(chat.bot, "callback_query", query.to_api())
+        return query
+
     def user_presses_label(
         self, bot: BotState, user: User, label: str, *, message: Message | None = None
     ) -> CallbackQuery | Message:

@@ -1,0 +1,1 @@
+"""The bot's screens, one module per area of the menu; each exposes ``register(registry)``."""
