@@ -52,7 +52,7 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
             if settings.telegram_webhook_url:
                 logger.info("bot: webhook mode on port {}", settings.port)
                 await application.updater.start_webhook(  # type: ignore[union-attr]
-                    listen="0.0.0.0",  # noqa: S104 - the platform routes the public URL here
+                    listen="0.0.0.0",  # the platform routes the public URL here
                     port=settings.port,
                     url_path=WEBHOOK_PATH,
                     webhook_url=settings.telegram_webhook_url,

@@ -1,4 +1,4 @@
-"""`clientmgr bot` as deployed: a real child process talking to the emulator, polling and webhook."""
+"""`clientmgr bot` as deployed: a child process talking to the emulator, polling and webhook."""
 
 from __future__ import annotations
 
