@@ -110,16 +110,20 @@ def build_application(
     token: str,
     api_url: str = DEFAULT_API_URL,
     persistence: BasePersistence | None = None,
-    max_retries: int = 3,
+    rate_limiter: AIORateLimiter | None = None,
 ) -> Application:
-    """The bot, pointed at ``api_url`` (the public Bot API, a self-hosted one or an emulator)."""
+    """The bot, pointed at ``api_url`` (the public Bot API, a self-hosted one or an emulator).
+
+    The default rate limiter keeps Telegram's limits (30 messages/s overall) and retries
+    flood errors 3 times; PTB's own default of 0 retries would raise them to handlers.
+    """
     api_url = api_url.rstrip("/")
     builder = (
         Application.builder()
         .token(token)
         .base_url(f"{api_url}/bot")
         .base_file_url(f"{api_url}/file/bot")
-        .rate_limiter(AIORateLimiter(max_retries=max_retries))
+        .rate_limiter(rate_limiter or AIORateLimiter(max_retries=3))
         .concurrent_updates(PerChatUpdateProcessor())
         .context_types(ContextTypes(context=ClientmgrContext))
         .application_class(ClientmgrApplication)
