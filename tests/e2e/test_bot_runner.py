@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 import socket
+import subprocess
 import sys
 
 import pytest
@@ -81,3 +82,50 @@ def test_a_missing_token_says_where_to_get_one(tmp_path):
     done = run_cli("bot", url=env_url)
     assert done.returncode == 1
     assert "TELEGRAM_BOT_TOKEN is missing: get one from @BotFather" in done.stderr
+
+
+def test_railway_start_refuses_an_unknown_role(tmp_path):
+    env = {
+        **os.environ,
+        "CLIENTMGR_ROLE": "painter",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'r.db'}",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "runners.railway"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "CLIENTMGR_ROLE='painter' is not a role" in done.stderr
+
+
+async def test_railway_start_migrates_then_runs_the_bot(tmp_path):
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"  # never migrated: the start must do it
+    async with Emulator(token=TOKEN) as emu:
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_URL": emu.origin,
+            "LOG_FORMAT": "text",
+        }
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "runners.railway",
+            cwd=ROOT,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        try:
+            user = emu.user(id=5150, first_name="Leo")
+            await user.send("/start")
+            await user.wait_for_message(contains="7 dias grátis", timeout=30)
+        finally:
+            code, output = await stop(process)
+        assert code == 0, output
