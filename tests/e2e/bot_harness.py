@@ -7,6 +7,7 @@ brand-new Application over the same database, like a redeploy.
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 from clientmgr.adapters.memory import InMemoryPaymentGateway, InMemoryWhatsAppGateway
@@ -18,6 +19,7 @@ from clientmgr.adapters.telegram.application import build_application
 from clientmgr.adapters.telegram.callbacks import CallbackSigner
 from clientmgr.adapters.telegram.context import BotServices
 from clientmgr.adapters.telegram.emulator import Emulator, EmulatorUser
+from clientmgr.adapters.telegram.flood import TokenBuckets
 from clientmgr.adapters.telegram.persistence import StatePersistence
 from clientmgr.ports.clock import ManualClock
 
@@ -58,6 +60,8 @@ class BotHarness:
             payments=self.payments,
             signer=CallbackSigner(b"e2e-callback-secret-0123456789"),
             admin_ids=frozenset({ADMIN_ID}),
+            # The production burst (15), refilled faster: tests tap far quicker than people.
+            flood=TokenBuckets(15, 10, time.monotonic),
         )
         self.services = services
         self.application = build_application(
