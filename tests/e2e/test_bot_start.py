@@ -96,3 +96,17 @@ async def test_flood_gets_a_friendly_answer(bot):
         await user.send("oi")
     msg = await user.wait_for_message(contains="Calma!")
     assert "Espere alguns segundos" in msg.text
+
+
+async def test_telegram_flood_errors_are_retried_not_shown(bot):
+    """Telegram answers 429 when a chat gets too many messages: the rate limiter waits and
+    retries, so the seller still gets every message and no error reaches a handler."""
+    from clientmgr.adapters.telegram.emulator import FloodControl
+
+    user = bot.user()
+    bot.emulator.bot.flood = FloodControl(limit=1, per=1.0, retry_after=1)
+    await user.send("/start")  # welcome + question: the second one is refused once with 429
+    await user.wait_for_message(contains="nome do seu negócio", timeout=10)
+    refused = [c for c in bot.emulator.failed_calls if c.status == 429]
+    assert refused, "the emulator never refused a message: the test proves nothing"
+    assert not [m for m in user.bot_messages if "Ops, algo deu errado" in m.content]
