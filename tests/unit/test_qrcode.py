@@ -190,3 +190,49 @@ def test_refuses_text_that_is_not_a_br_code(code):
 def test_scale_must_be_a_positive_int(scale):
     with pytest.raises(ValueError, match="scale"):
         brcode_png(BCB_STATIC, scale=scale)
+
+
+# -- qr_png: any short text (WhatsApp login codes) --------------------------------------
+
+WHATSAPP_LOGIN = (
+    "2@q0PZ1vS9Q3xLr+7wAbCdEfGhIjKlMnOpQrStUvWxYz0123456789/abcdEFGH==,"
+    "lQ3zR6bq0nq8TkWq3mVb0L8s9QxFv2c7yJmGdPp1rWk=,u0mX4kQwQ8R2nT7yV3zA5bC9dE1fG6hJ8kL2mN4pQ0s=,"
+    "9xZcVbNmAsDfGhJkLqWeRtYuIoP1234567890abcdef="
+)
+
+
+def test_qr_png_pixels_are_the_qr_modules():
+    from clientmgr.adapters.qrcode import qr_png
+
+    width, height, pixels = read_png(qr_png(WHATSAPP_LOGIN, scale=2))
+    assert width == height
+    assert pixels == expected_pixels(WHATSAPP_LOGIN, 2)
+    assert qr_png(WHATSAPP_LOGIN) == qr_png(WHATSAPP_LOGIN)
+
+
+def test_zbar_reads_back_a_whatsapp_login_code(tmp_path):
+    from clientmgr.adapters.qrcode import qr_png
+
+    assert zbar_decode(qr_png(WHATSAPP_LOGIN), tmp_path) == WHATSAPP_LOGIN
+
+
+def test_qr_png_draws_a_br_code_like_brcode_png():
+    from clientmgr.adapters.qrcode import qr_png
+
+    assert qr_png(BCB_STATIC) == brcode_png(BCB_STATIC)
+
+
+@pytest.mark.parametrize("text", ["", "x" * 1001, None, b"2@abc"])
+def test_qr_png_refuses_empty_or_oversized_text(text):
+    from clientmgr.adapters.qrcode import qr_png
+
+    with pytest.raises(ValueError, match="characters"):
+        qr_png(text)
+
+
+@pytest.mark.parametrize("scale", [0, -1, 1.5, True])
+def test_qr_png_scale_must_be_a_positive_int(scale):
+    from clientmgr.adapters.qrcode import qr_png
+
+    with pytest.raises(ValueError, match="scale"):
+        qr_png(WHATSAPP_LOGIN, scale=scale)
