@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
-ROOT = Path(__file__).resolve().parents[2]
 
 
 async def _admin(sql: str) -> None:
@@ -44,23 +40,6 @@ def database_url(request, tmp_path) -> Iterator[str]:
     base = TEST_DATABASE_URL.rsplit("/", 1)[0]
     yield f"{base}/{name}"
     asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-def run_cli(
-    *args: str, url: str, cwd: Path | None = None, stdin: bytes | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run the real ``clientmgr`` command in a child process."""
-    env = {**os.environ, "DATABASE_URL": url, "LOG_FORMAT": "text"}
-    return subprocess.run(
-        [sys.executable, "-m", "runners.cli", *args],
-        cwd=cwd or ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        input=stdin.decode() if stdin else None,
-        check=False,
-    )
 
 
 @pytest.fixture

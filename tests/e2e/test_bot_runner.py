@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, run_cli
+from cli_support import ROOT, run_cli
 
 from clientmgr.adapters.telegram.emulator import Emulator
 

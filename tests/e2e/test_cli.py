@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from conftest import run_cli
+from cli_support import run_cli
 
 from clientmgr.core.pix import parse_brcode
 

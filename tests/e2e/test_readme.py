@@ -7,7 +7,7 @@ import re
 import subprocess
 import sys
 
-from conftest import ROOT, run_cli
+from cli_support import ROOT, run_cli
 
 
 def readme_example() -> str:
