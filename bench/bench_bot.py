@@ -49,16 +49,20 @@ def unthrottled() -> AIORateLimiter:
 
 
 def seller_steps(steps: int) -> Script:
-    """A seller's first minutes: register, onboard, then browse the screens."""
+    """A seller's first minutes: register, onboard, then look at clients, summary, dues."""
     script: Script = [
         (lambda u: u.send("/start"), "nome do seu negócio"),
         (lambda u: u.send("Loja Bench"), "chave PIX"),
         (lambda u: u.press("⏭️ Pular"), "Menu principal"),
     ]
     browse: Script = [
+        (lambda u: u.press("👥 Clientes"), "ainda não tem clientes"),
+        (lambda u: u.press("🏠 Menu"), "Menu principal"),
+        (lambda u: u.press("📊 Resumo"), "Resumo"),
+        (lambda u: u.send("/vencimentos"), "Vencimentos"),
+        (lambda u: u.send("/menu"), "Menu principal"),
         (lambda u: u.press("❓ Ajuda"), "Como usar"),
         (lambda u: u.press("🏠 Menu"), "Menu principal"),
-        (lambda u: u.send("/menu"), "Menu principal"),
     ]
     while len(script) < steps:
         script.extend(browse)
