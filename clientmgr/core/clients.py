@@ -8,8 +8,9 @@ from decimal import Decimal
 from attrs import field, frozen
 
 from clientmgr.core.cycles import BillingCycle
+from clientmgr.errors import ClientArchivedError, ClientOptedOutError, ClientPausedError
 
-__all__ = ["Client", "ClientFilter"]
+__all__ = ["Client", "ClientFilter", "ensure_reachable"]
 
 
 @frozen
@@ -52,3 +53,13 @@ class ClientFilter:
     OVERDUE = "overdue"
     PAUSED = "paused"
     ARCHIVED = "archived"
+
+
+def ensure_reachable(client: Client) -> None:
+    """Refuse to message a client who opted out, was archived or is paused (named errors)."""
+    if client.opted_out:
+        raise ClientOptedOutError(client.name, client.id)
+    if client.archived:
+        raise ClientArchivedError(client.name, client.id)
+    if client.paused:
+        raise ClientPausedError(client.name, client.id)

@@ -22,15 +22,12 @@ from collections.abc import Sequence
 
 from attrs import evolve
 
-from clientmgr.core.clients import Client
+from clientmgr.core.clients import ensure_reachable
 from clientmgr.core.outbox import OutboxMessage
 from clientmgr.core.payments import Payment
 from clientmgr.core.rendering import RenderContext, render, text_for
 from clientmgr.core.templates import TemplateKind
 from clientmgr.errors import (
-    ClientArchivedError,
-    ClientOptedOutError,
-    ClientPausedError,
     ConflictError,
     NotFoundError,
 )
@@ -49,15 +46,6 @@ class ReceiptPaymentNotFoundError(NotFoundError):
 def receipt_dedupe_key(account_id: int, payment_id: int) -> str:
     """The outbox key that makes one receipt per payment."""
     return f"receipt:{account_id}:{payment_id}"
-
-
-def _check_reachable(client: Client) -> None:
-    if client.opted_out:
-        raise ClientOptedOutError(client.name, client.id)
-    if client.archived:
-        raise ClientArchivedError(client.name, client.id)
-    if client.paused:
-        raise ClientPausedError(client.name, client.id)
 
 
 async def queue_receipt(
@@ -80,7 +68,7 @@ async def queue_receipt(
         account = await require_writable(uow, clock, account_id)
         client = await uow.clients.get(account_id, client_id)
         payment = _find(await uow.payments.list_for_client(account_id, client_id), payment_id)
-        _check_reachable(client)
+        ensure_reachable(client)
         now = clock.now()
         today = account.local_now(now).date()
         template_text = text_for(

@@ -25,15 +25,12 @@ from urllib.parse import quote
 from attrs import frozen
 
 from clientmgr.core.accounts import Account
-from clientmgr.core.clients import Client
+from clientmgr.core.clients import Client, ensure_reachable
 from clientmgr.core.outbox import OutboxMessage
 from clientmgr.core.payments import Payment
 from clientmgr.core.rendering import RenderContext, missing_values, render, text_for
 from clientmgr.core.templates import TemplateKind
 from clientmgr.errors import (
-    ClientArchivedError,
-    ClientOptedOutError,
-    ClientPausedError,
     ConflictError,
 )
 from clientmgr.ports.clock import Clock
@@ -138,15 +135,6 @@ async def preview_reminder(
         return await _compose(uow, clock.now(), account, client)
 
 
-def _check_reachable(client: Client) -> None:
-    if client.opted_out:
-        raise ClientOptedOutError(client.name, client.id)
-    if client.archived:
-        raise ClientArchivedError(client.name, client.id)
-    if client.paused:
-        raise ClientPausedError(client.name, client.id)
-
-
 async def queue_reminder_now(
     uow_factory: UnitOfWorkFactory,
     clock: Clock,
@@ -169,7 +157,7 @@ async def queue_reminder_now(
             return existing
         account = await require_writable(uow, clock, account_id)
         client = await uow.clients.get(account_id, client_id)
-        _check_reachable(client)
+        ensure_reachable(client)
         now = clock.now()
         reminder = await _compose(uow, now, account, client)
         added = await uow.outbox.add(
