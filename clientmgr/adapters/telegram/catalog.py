@@ -1,7 +1,7 @@
 """The bot's one pt-BR message catalog (gettext .po, read with Babel): every word a seller reads.
 
 Message ids are stable keys (``menu.title``); the pt-BR text lives in
-``locale/pt_BR/LC_MESSAGES/clientmgr.po``. ``t()`` HTML-escapes every value it fills in,
+``clientmgr/locale/pt_BR/LC_MESSAGES/clientmgr.po``. ``t()`` HTML-escapes every value it fills in,
 so a client named ``<b>_*[x]`` can never break a message; pass ``Raw(...)`` for values
 that are already safe HTML (another catalog text, a formatted list).
 """
@@ -17,7 +17,7 @@ from babel.messages.pofile import read_po
 
 __all__ = ["CATALOG_PATH", "Raw", "messages", "t"]
 
-CATALOG_PATH = Path(__file__).parent / "locale" / "pt_BR" / "LC_MESSAGES" / "clientmgr.po"
+CATALOG_PATH = Path(__file__).parents[2] / "locale" / "pt_BR" / "LC_MESSAGES" / "clientmgr.po"
 _FIELD = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 
 
