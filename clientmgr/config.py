@@ -47,6 +47,11 @@ class Settings:
     admin_telegram_ids: frozenset[int] = frozenset()
     callback_secret: str = ""
     port: int = 8080
+    sidecar_url: str = ""
+    """The Baileys sidecar, e.g. http://127.0.0.1:3000; empty: WhatsApp on the in-memory fake."""
+    sidecar_token: str = ""
+    sidecar_events_secret: str = ""
+    """Key of the HMAC the sidecar signs its events with (its own SIDECAR_EVENTS_SECRET)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -80,7 +85,21 @@ class Settings:
         port_raw = env.get("PORT", "8080").strip() or "8080"
         if not port_raw.isdigit() or not 0 < int(port_raw) < 65536:
             raise ConfigError(f"PORT={port_raw!r} is not a TCP port number.")
+        sidecar_url = env.get("SIDECAR_URL", "").strip().rstrip("/")
+        sidecar_token = env.get("SIDECAR_TOKEN", "").strip()
+        if sidecar_url and not sidecar_url.startswith(("http://", "https://")):
+            raise ConfigError(
+                f"SIDECAR_URL={sidecar_url!r} must start with http:// or https://, "
+                "e.g. http://127.0.0.1:3000 (the Baileys sidecar)."
+            )
+        if sidecar_url and not sidecar_token:
+            raise ConfigError(
+                "SIDECAR_TOKEN is missing: set the same value the sidecar was started with."
+            )
         return cls(
+            sidecar_url=sidecar_url,
+            sidecar_token=sidecar_token,
+            sidecar_events_secret=env.get("SIDECAR_EVENTS_SECRET", "").strip(),
             database_url=url,
             log_level=log_level,
             log_format=log_format,

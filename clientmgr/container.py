@@ -23,6 +23,7 @@ from clientmgr.adapters.sql.bot_state import SqlAlchemyBotStateStore
 from clientmgr.adapters.sql.engine import create_engine, create_session_factory
 from clientmgr.adapters.sql.migrate import ensure_schema_current
 from clientmgr.adapters.sql.unit_of_work import sql_unit_of_work_factory
+from clientmgr.adapters.whatsapp import BaileysWhatsAppGateway
 from clientmgr.app import Clientmgr
 from clientmgr.config import Settings
 from clientmgr.ports.bot_state import BotStateStore
@@ -72,10 +73,16 @@ class Core(containers.DeclarativeContainer):
 
 
 class Gateways(containers.DeclarativeContainer):
-    """Outside systems. WhatsApp and Mercado Pago run on in-process fakes until their real
-    adapters land (the sidecar adapter and the Mercado Pago SDK adapter)."""
+    """Outside systems. WhatsApp is the Baileys sidecar when ``SIDECAR_URL`` is set (one
+    httpx client per process: runners ``aclose()`` it at shutdown), else the in-process
+    fake; Mercado Pago runs on a fake until the SDK adapter lands."""
 
-    whatsapp = providers.Singleton(InMemoryWhatsAppGateway)
+    settings = providers.Dependency(instance_of=Settings, default=Settings())
+    whatsapp = providers.Selector(
+        providers.Callable(lambda s: "sidecar" if s.sidecar_url else "memory", settings),
+        sidecar=providers.Singleton(BaileysWhatsAppGateway.from_settings, settings),
+        memory=providers.Singleton(InMemoryWhatsAppGateway),
+    )
     payments = providers.Singleton(InMemoryPaymentGateway)
 
 
@@ -83,7 +90,7 @@ class Application(containers.DeclarativeContainer):
     """Everything wired; override ``core.settings`` or ``core.clock`` in tests."""
 
     core = providers.Container(Core)
-    gateways = providers.Container(Gateways)
+    gateways = providers.Container(Gateways, settings=core.settings)
     storage = providers.Resource(open_storage, core.settings.provided.database_url)
     clientmgr = providers.Factory(
         Clientmgr, uow_factory=storage.provided.unit_of_work, clock=core.clock

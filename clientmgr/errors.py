@@ -40,6 +40,8 @@ bot shows both to the seller verbatim.
 
 from __future__ import annotations
 
+from clientmgr.core.i18n import _
+
 __all__ = [
     "AccountExpiredError",
     "AccountNotFoundError",
@@ -92,7 +94,7 @@ class InvalidInputError(ClientmgrError, ValueError):
 
     def __str__(self) -> str:
         if self.example:
-            return f"{self.reason} Exemplo: {self.example}"
+            return _("{reason} Exemplo: {example}").format(reason=self.reason, example=self.example)
         return self.reason
 
 
@@ -117,13 +119,13 @@ class InvalidDateError(InvalidInputError):
 class InvalidCycleError(InvalidInputError):
     """Not a billing cycle (mensal, a cada N meses, semanal, anual)."""
 
-    example = "mensal"
+    example = _("mensal")
 
 
 class InvalidTemplateError(InvalidInputError):
     """A message template uses an unknown variable or has broken braces."""
 
-    example = "Olá {nome}, seu plano {plano} vence em {vencimento}."
+    example = _("Olá {nome}, seu plano {plano} vence em {vencimento}.")
 
 
 class InvalidBRCodeError(InvalidInputError):
@@ -162,7 +164,7 @@ class DuplicatePhoneError(ConflictError):
     def __init__(self, phone: str, existing_client_id: int | None) -> None:
         self.phone = phone
         self.existing_client_id = existing_client_id
-        super().__init__(f"Já existe um cliente com o telefone {phone}.")
+        super().__init__(_("Já existe um cliente com o telefone {phone}.").format(phone=phone))
 
 
 class AccountExpiredError(ClientmgrError, PermissionError):
@@ -170,8 +172,10 @@ class AccountExpiredError(ClientmgrError, PermissionError):
 
     def __init__(self) -> None:
         super().__init__(
-            "Sua assinatura venceu. Você ainda vê e exporta seus dados; "
-            "para cadastrar e enviar mensagens, renove em Assinatura."
+            _(
+                "Sua assinatura venceu. Você ainda vê e exporta seus dados; "
+                "para cadastrar e enviar mensagens, renove em Assinatura."
+            )
         )
 
 
@@ -204,8 +208,10 @@ class ClientOptedOutError(ClientUnreachableError):
 
     def __init__(self, name: str, client_id: int | None = None) -> None:
         super().__init__(
-            f"{name} pediu para não receber mensagens (respondeu SAIR). "
-            "Nenhuma mensagem é enviada para quem pediu isso.",
+            _(
+                "{name} pediu para não receber mensagens (respondeu SAIR). "
+                "Nenhuma mensagem é enviada para quem pediu isso."
+            ).format(name=name),
             client_id,
         )
 
@@ -215,7 +221,10 @@ class ClientPausedError(ClientUnreachableError):
 
     def __init__(self, name: str, client_id: int | None = None) -> None:
         super().__init__(
-            f"{name} está pausado. Retome o cliente para voltar a enviar mensagens.", client_id
+            _("{name} está pausado. Retome o cliente para voltar a enviar mensagens.").format(
+                name=name
+            ),
+            client_id,
         )
 
 
@@ -224,7 +233,10 @@ class ClientArchivedError(ClientUnreachableError):
 
     def __init__(self, name: str, client_id: int | None = None) -> None:
         super().__init__(
-            f"{name} está arquivado. Clientes arquivados não recebem mensagens.", client_id
+            _("{name} está arquivado. Clientes arquivados não recebem mensagens.").format(
+                name=name
+            ),
+            client_id,
         )
 
 
@@ -243,7 +255,7 @@ class WhatsAppUnavailableError(WhatsAppError, ConnectionError):
     """
 
     def __init__(self, message: str | None = None) -> None:
-        super().__init__(message or "O WhatsApp está indisponível agora. Tente daqui a pouco.")
+        super().__init__(message or _("O WhatsApp está indisponível agora. Tente daqui a pouco."))
 
 
 class WhatsAppSessionNotOpenError(WhatsAppError):
@@ -256,7 +268,7 @@ class WhatsAppSessionNotOpenError(WhatsAppError):
         self.session_id = session_id
         self.state = state
         super().__init__(
-            "Seu WhatsApp não está conectado. Conecte em WhatsApp → Conectar e leia o QR code."
+            _("Seu WhatsApp não está conectado. Conecte em WhatsApp → Conectar e leia o QR code.")
         )
 
 
@@ -265,7 +277,7 @@ class NotOnWhatsAppError(WhatsAppError):
 
     def __init__(self, phone: str) -> None:
         self.phone = phone
-        super().__init__(f"O número {phone} não tem WhatsApp.")
+        super().__init__(_("O número {phone} não tem WhatsApp.").format(phone=phone))
 
 
 class WhatsAppSendError(WhatsAppError):
@@ -285,5 +297,5 @@ class PaymentGatewayUnavailableError(PaymentGatewayError, ConnectionError):
 
     def __init__(self, message: str | None = None) -> None:
         super().__init__(
-            message or "O Mercado Pago não respondeu agora. Tente de novo em alguns minutos."
+            message or _("O Mercado Pago não respondeu agora. Tente de novo em alguns minutos.")
         )

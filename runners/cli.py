@@ -92,6 +92,21 @@ def bot(database_url: DatabaseUrl = None) -> None:
         raise typer.Exit(1) from exc
 
 
+@app.command()
+def web(database_url: DatabaseUrl = None) -> None:
+    """Run the web runner on PORT: WhatsApp sidecar events, /healthz, /readyz, /metrics."""
+    from runners.web import run_web
+
+    settings = Settings.from_env()
+    if database_url:
+        settings = evolve(settings, database_url=database_url)
+    try:
+        asyncio.run(run_web(settings))
+    except ClientmgrError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+
+
 @app.command("pix")
 def pix(
     key: Annotated[str, typer.Option(help="PIX key: CPF, CNPJ, e-mail, phone or random key.")],

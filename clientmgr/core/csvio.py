@@ -55,6 +55,7 @@ from attrs import field, frozen
 from clientmgr.core.clients import Client
 from clientmgr.core.cycles import BillingCycle, parse_cycle
 from clientmgr.core.dates import format_date, parse_date
+from clientmgr.core.i18n import _
 from clientmgr.core.money import parse_money
 from clientmgr.core.phones import format_phone, parse_phone
 from clientmgr.errors import InvalidCsvError, InvalidInputError
@@ -191,7 +192,7 @@ _HEADER_RANK: dict[str, tuple[str, int]] = {
 EXPORT_HEADER = ("nome", "telefone", "plano", "valor", "vencimento", "ciclo", "observacoes")
 
 _DELIMITERS = (";", "\t", ",")
-_DELIMITER_NAMES = {";": "ponto e vírgula", "\t": "tabulação", ",": "vírgula"}
+_DELIMITER_NAMES = {";": _("ponto e vírgula"), "\t": _("tabulação"), ",": _("vírgula")}
 # C0 controls except tab, LF and CR, plus DEL: invisible, and PostgreSQL refuses NUL in text.
 _CONTROL = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
@@ -227,7 +228,7 @@ class RowError:
     raw: tuple[str, ...] = ()
 
     def __str__(self) -> str:
-        return f"linha {self.line}: {self.reason}"
+        return _("linha {line}: {reason}").format(line=self.line, reason=self.reason)
 
 
 @frozen
@@ -252,15 +253,17 @@ def decode_csv(data: bytes) -> tuple[str, str]:
     """
     if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
         raise InvalidCsvError(
-            "Esse arquivo é uma planilha do Excel (.xlsx/.xls), não um CSV. No Excel, use "
-            '"Salvar como" e escolha "CSV UTF-8 (delimitado por vírgulas)".'
+            _(
+                "Esse arquivo é uma planilha do Excel (.xlsx/.xls), não um CSV. No Excel, use "
+                '"Salvar como" e escolha "CSV UTF-8 (delimitado por vírgulas)".'
+            )
         )
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             return data.decode("utf-16"), "utf-16"
         except UnicodeDecodeError:
             raise InvalidCsvError(
-                "Não consegui ler o arquivo (texto Unicode corrompido)."
+                _("Não consegui ler o arquivo (texto Unicode corrompido).")
             ) from None
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8) :]
@@ -286,16 +289,19 @@ def parse_csv(
     """
     if len(data) > max_bytes:
         raise InvalidCsvError(
-            f"O arquivo é grande demais ({len(data) // (1024 * 1024)} MB). "
-            f"O limite é {max_bytes // (1024 * 1024)} MB; divida em partes."
+            _(
+                "O arquivo é grande demais ({size} MB). O limite é {limit} MB; divida em partes."
+            ).format(size=len(data) // (1024 * 1024), limit=max_bytes // (1024 * 1024))
         )
     text, encoding = decode_csv(data)
     nuls = text.count("\x00")
     if nuls and nuls * 4 > len(text):
-        raise InvalidCsvError("Esse arquivo não parece ser texto. Envie a planilha salva como CSV.")
+        raise InvalidCsvError(
+            _("Esse arquivo não parece ser texto. Envie a planilha salva como CSV.")
+        )
     text = text.translate(_CONTROL)
     if not text.strip():
-        raise InvalidCsvError("O arquivo está vazio.")
+        raise InvalidCsvError(_("O arquivo está vazio."))
 
     delimiter, header_index, header, mapping, ignored = _find_header(text)
     drafts: list[ClientDraft] = []
@@ -324,8 +330,10 @@ def parse_csv(
             errors.append(
                 RowError(
                     line,
-                    f"Telefone repetido: o mesmo número já está na linha {first}; "
-                    "esta linha foi ignorada.",
+                    _(
+                        "Telefone repetido: o mesmo número já está na linha {first}; "
+                        "esta linha foi ignorada."
+                    ).format(first=first),
                     _raw(row),
                 )
             )
@@ -396,8 +404,10 @@ def _records(text: str, delimiter: str) -> Iterator[list[str]]:
             return
         except csv.Error:
             raise InvalidCsvError(
-                f"Não consegui ler o arquivo a partir da linha {index + 1}: há um campo grande "
-                'demais ou aspas (") abertas e não fechadas.'
+                _(
+                    "Não consegui ler o arquivo a partir da linha {line}: há um campo grande "
+                    'demais ou aspas (") abertas e não fechadas.'
+                ).format(line=index + 1)
             ) from None
         index += 1
         yield row
@@ -425,7 +435,7 @@ def _map_header(row: Sequence[str]) -> tuple[dict[str, int], tuple[str, ...]]:
         fld, rank = known
         if fld not in best or rank < best[fld][0]:
             best[fld] = (rank, column)
-    mapping = {fld: column for fld, (_, column) in best.items()}
+    mapping = {fld: column for fld, (_rank, column) in best.items()}
     used = set(mapping.values())
     ignored = tuple(
         cell.strip()[:_RAW_CELL_CHARS]
@@ -457,7 +467,7 @@ def _find_header(
     if best is None or best[0] < 100:
         found = best[4] if best is not None else {}
         raise _missing_columns([fld for fld in REQUIRED_FIELDS if fld not in found])
-    _, delimiter, index, header, mapping, ignored = best
+    _score, delimiter, index, header, mapping, ignored = best
     return delimiter, index, header, mapping, ignored
 
 
@@ -472,14 +482,24 @@ def _head(text: str, delimiter: str) -> list[list[str]]:
 def _missing_columns(missing: Sequence[str]) -> InvalidCsvError:
     """Name each missing required column with the header names that would be accepted."""
     parts = [
-        f"{FIELD_LABELS[fld]} (aceito: {', '.join(HEADER_SYNONYMS[fld][:6])})" for fld in missing
+        _("{column} (aceito: {names})").format(
+            column=FIELD_LABELS[fld], names=", ".join(HEADER_SYNONYMS[fld][:6])
+        )
+        for fld in missing
     ]
-    plural = "Faltam as colunas" if len(missing) > 1 else "Falta a coluna"
-    return InvalidCsvError(
-        f"{plural} {'; '.join(parts)}. A primeira linha da planilha precisa ter os nomes das "
-        "colunas: nome, telefone, valor e vencimento são obrigatórias; plano, ciclo e "
-        "observações são opcionais."
-    )
+    if len(missing) > 1:
+        message = _(
+            "Faltam as colunas {columns}. A primeira linha da planilha precisa ter os nomes das "
+            "colunas: nome, telefone, valor e vencimento são obrigatórias; plano, ciclo e "
+            "observações são opcionais."
+        )
+    else:
+        message = _(
+            "Falta a coluna {columns}. A primeira linha da planilha precisa ter os nomes das "
+            "colunas: nome, telefone, valor e vencimento são obrigatórias; plano, ciclo e "
+            "observações são opcionais."
+        )
+    return InvalidCsvError(message.format(columns="; ".join(parts)))
 
 
 def _raw(row: Sequence[str]) -> tuple[str, ...]:
@@ -497,7 +517,7 @@ def _quote(value: str) -> str:
 def _why(exc: InvalidInputError) -> str:
     """The parser's reason; its example only when specific to this input (e.g. the fixed number)."""
     if "example" in vars(exc) and exc.example:
-        return f"{exc.reason} Exemplo: {exc.example}"
+        return _("{reason} Exemplo: {example}").format(reason=exc.reason, example=exc.example)
     return exc.reason
 
 
@@ -543,9 +563,11 @@ def _parse_row(
     extra = [cell for cell in row[width:] if cell.strip()]
     if extra:
         problems.append(
-            f"a linha tem {len(row)} colunas, mais que o cabeçalho: algum valor tem o "
-            "separador dentro (por exemplo 35,90 num arquivo separado por vírgula). "
-            "Coloque esse valor entre aspas ou use ponto e vírgula como separador."
+            _(
+                "a linha tem {count} colunas, mais que o cabeçalho: algum valor tem o "
+                "separador dentro (por exemplo 35,90 num arquivo separado por vírgula). "
+                "Coloque esse valor entre aspas ou use ponto e vírgula como separador."
+            ).format(count=len(row))
         )
 
     def cell(fld: str) -> str:
@@ -556,57 +578,75 @@ def _parse_row(
 
     name = " ".join(cell("name").split())
     if not name:
-        problems.append("falta o nome.")
+        problems.append(_("falta o nome."))
     elif len(name) > MAX_NAME_LENGTH:
-        problems.append(f"o nome tem {len(name)} letras; o máximo é {MAX_NAME_LENGTH}.")
+        problems.append(
+            _("o nome tem {count} letras; o máximo é {max}.").format(
+                count=len(name), max=MAX_NAME_LENGTH
+            )
+        )
 
     phone = ""
     raw_phone = cell("phone")
     if not raw_phone:
-        problems.append("falta o telefone.")
+        problems.append(_("falta o telefone."))
     else:
         try:
             phone = parsers.phone(raw_phone)
         except InvalidInputError as exc:
-            problems.append(f"telefone {_quote(raw_phone)}: {_why(exc)}")
+            problems.append(
+                _("telefone {value}: {reason}").format(value=_quote(raw_phone), reason=_why(exc))
+            )
 
     plan = " ".join(cell("plan").split())
     if len(plan) > MAX_PLAN_LENGTH:
-        problems.append(f"o plano tem {len(plan)} letras; o máximo é {MAX_PLAN_LENGTH}.")
+        problems.append(
+            _("o plano tem {count} letras; o máximo é {max}.").format(
+                count=len(plan), max=MAX_PLAN_LENGTH
+            )
+        )
 
     price = Decimal(0)
     raw_price = cell("price")
     if not raw_price:
-        problems.append("falta o valor.")
+        problems.append(_("falta o valor."))
     else:
         try:
             price = parsers.money(raw_price)
         except InvalidInputError as exc:
-            problems.append(f"valor {_quote(raw_price)}: {_why(exc)}")
+            problems.append(
+                _("valor {value}: {reason}").format(value=_quote(raw_price), reason=_why(exc))
+            )
 
     due = date.min
     raw_due = cell("due_date")
     if not raw_due:
-        problems.append("falta o vencimento.")
+        problems.append(_("falta o vencimento."))
     else:
         try:
             due = parsers.date(raw_due)
         except InvalidInputError as exc:
-            problems.append(f"vencimento {_quote(raw_due)}: {_why(exc)}")
+            problems.append(
+                _("vencimento {value}: {reason}").format(value=_quote(raw_due), reason=_why(exc))
+            )
 
     cycle = BillingCycle()
     raw_cycle = cell("cycle")
     if len(raw_cycle) > _MAX_SHORT_CELL:
-        problems.append(f"o ciclo {_quote(raw_cycle)} é comprido demais.")
+        problems.append(_("o ciclo {value} é comprido demais.").format(value=_quote(raw_cycle)))
     elif raw_cycle:
         try:
             cycle = parsers.cycle(raw_cycle)
         except InvalidInputError as exc:
-            problems.append(f"ciclo: {_why(exc)}")
+            problems.append(_("ciclo: {reason}").format(reason=_why(exc)))
 
     notes = cell("notes").replace("\r\n", "\n").replace("\r", "\n").strip()
     if len(notes) > MAX_NOTES_LENGTH:
-        problems.append(f"as observações têm {len(notes)} letras; o máximo é {MAX_NOTES_LENGTH}.")
+        problems.append(
+            _("as observações têm {count} letras; o máximo é {max}.").format(
+                count=len(notes), max=MAX_NOTES_LENGTH
+            )
+        )
 
     if problems:
         return RowError(line, _capitalise("; ".join(problems)), _raw(row))

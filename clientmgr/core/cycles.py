@@ -15,6 +15,7 @@ from enum import StrEnum
 from attrs import frozen
 from dateutil.relativedelta import relativedelta
 
+from clientmgr.core.i18n import _
 from clientmgr.errors import InvalidCycleError
 
 __all__ = ["BillingCycle", "CycleUnit", "advance_due_date", "parse_cycle"]
@@ -37,7 +38,9 @@ class BillingCycle:
 
     def __attrs_post_init__(self) -> None:
         if not 1 <= self.every <= 60:
-            raise InvalidCycleError("O ciclo precisa ser de 1 a 60 períodos.", "a cada 3 meses")
+            raise InvalidCycleError(
+                _("O ciclo precisa ser de 1 a 60 períodos."), _("a cada 3 meses")
+            )
 
     @classmethod
     def monthly(cls, every: int = 1) -> BillingCycle:
@@ -58,25 +61,35 @@ class BillingCycle:
 
     @classmethod
     def from_code(cls, code: str) -> BillingCycle:
-        unit, _, every = code.partition(":")
+        unit, _sep, every = code.partition(":")
         try:
             return cls(CycleUnit(unit), int(every) if every else 1)
         except ValueError as exc:
-            raise InvalidCycleError(f"Ciclo desconhecido: {code!r}.") from exc
+            raise InvalidCycleError(
+                _("Ciclo desconhecido: {code}.").format(code=repr(code))
+            ) from exc
 
     def label(self) -> str:
         """The pt-BR name a seller reads: mensal, a cada 3 meses, semanal, anual."""
-        single = {CycleUnit.MONTH: "mensal", CycleUnit.WEEK: "semanal", CycleUnit.YEAR: "anual"}
-        plural = {CycleUnit.MONTH: "meses", CycleUnit.WEEK: "semanas", CycleUnit.YEAR: "anos"}
         if self.every == 1:
+            single = {
+                CycleUnit.MONTH: _("mensal"),
+                CycleUnit.WEEK: _("semanal"),
+                CycleUnit.YEAR: _("anual"),
+            }
             return single[self.unit]
         if self.unit is CycleUnit.MONTH and self.every == 2:
-            return "bimestral"
+            return _("bimestral")
         if self.unit is CycleUnit.MONTH and self.every == 3:
-            return "trimestral"
+            return _("trimestral")
         if self.unit is CycleUnit.MONTH and self.every == 6:
-            return "semestral"
-        return f"a cada {self.every} {plural[self.unit]}"
+            return _("semestral")
+        plural = {
+            CycleUnit.MONTH: _("a cada {n} meses"),
+            CycleUnit.WEEK: _("a cada {n} semanas"),
+            CycleUnit.YEAR: _("a cada {n} anos"),
+        }
+        return plural[self.unit].format(n=self.every)
 
 
 def advance_due_date(
@@ -149,7 +162,9 @@ def parse_cycle(text: str) -> BillingCycle:
     if match and match.group(2) in _UNIT_WORDS:
         return BillingCycle(_UNIT_WORDS[match.group(2)], int(match.group(1)))
     raise InvalidCycleError(
-        f"Não entendi o ciclo {text.strip()!r}. Use mensal, trimestral, semanal, anual "
-        'ou "a cada N meses".',
-        "mensal",
+        _(
+            "Não entendi o ciclo {cycle}. Use mensal, trimestral, semanal, anual "
+            'ou "a cada N meses".'
+        ).format(cycle=repr(text.strip())),
+        _("mensal"),
     )

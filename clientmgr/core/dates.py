@@ -26,6 +26,7 @@ from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
 
+from clientmgr.core.i18n import _
 from clientmgr.errors import InvalidDateError
 
 __all__ = ["format_date", "parse_date"]
@@ -113,7 +114,9 @@ def parse_date(text: str, today: date) -> date:
     if match := _WRITTEN.fullmatch(cleaned):
         month = _MONTHS.get(match["m"])
         if month is None:
-            raise InvalidDateError(f'Não conheço o mês "{match["m"]}".', "10 de dezembro")
+            raise InvalidDateError(
+                _('Não conheço o mês "{month}".').format(month=match["m"]), _("10 de dezembro")
+            )
         if match["y"] is None:
             return _without_year(int(match["d"]), month, today)
         return _build(int(match["d"]), month, _full_year(match["y"]), today)
@@ -122,20 +125,20 @@ def parse_date(text: str, today: date) -> date:
     if (weekday := _WEEKDAYS.get(_FEIRA.sub("", cleaned))) is not None:
         ahead = (weekday - today.weekday() - 1) % 7 + 1
         return today + timedelta(days=ahead)
-    raise InvalidDateError("Não entendi a data.")
+    raise InvalidDateError(_("Não entendi a data."))
 
 
 def _normalise(text: str) -> str:
     """Lower case, no accents, single spaces: "Terça-Feira " and "terca-feira" look alike."""
     if len(text) > _MAX_INPUT * 4:
-        raise InvalidDateError("Isso está comprido demais para ser uma data.")
+        raise InvalidDateError(_("Isso está comprido demais para ser uma data."))
     decomposed = unicodedata.normalize("NFKD", text.lower())
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     cleaned = " ".join(plain.split())
     if not cleaned:
-        raise InvalidDateError("Você não escreveu a data.")
+        raise InvalidDateError(_("Você não escreveu a data."))
     if len(cleaned) > _MAX_INPUT:
-        raise InvalidDateError("Isso está comprido demais para ser uma data.")
+        raise InvalidDateError(_("Isso está comprido demais para ser uma data."))
     return cleaned
 
 
@@ -145,17 +148,21 @@ def _full_year(text: str) -> int:
         return 2000 + int(text)
     if len(text) == 4:
         return int(text)
-    raise InvalidDateError("Escreva o ano com 2 ou 4 números.", "10/12/2026")
+    raise InvalidDateError(_("Escreva o ano com 2 ou 4 números."), "10/12/2026")
 
 
 def _check_day_month(day: int, month: int) -> None:
     """Refuse days and months that exist in no year, before any year is chosen."""
     if not 1 <= month <= 12:
-        raise InvalidDateError("O mês precisa ser de 1 a 12.")
+        raise InvalidDateError(_("O mês precisa ser de 1 a 12."))
     if not 1 <= day <= 31:
-        raise InvalidDateError("O dia precisa ser de 1 a 31.")
+        raise InvalidDateError(_("O dia precisa ser de 1 a 31."))
     if day > calendar.monthrange(2000, month)[1]:  # 2000 is a leap year: the widest month
-        raise InvalidDateError(f"{_MONTH_NAMES[month - 1].capitalize()} não tem dia {day}.")
+        raise InvalidDateError(
+            _("{month} não tem dia {day}.").format(
+                month=_MONTH_NAMES[month - 1].capitalize(), day=day
+            )
+        )
 
 
 def _build(day: int, month: int, year: int, today: date) -> date:
@@ -163,13 +170,19 @@ def _build(day: int, month: int, year: int, today: date) -> date:
     _check_day_month(day, month)
     latest = today + relativedelta(years=_MAX_YEARS_AHEAD)
     if not _MIN_YEAR <= year <= latest.year:
-        raise InvalidDateError(f"O ano precisa ser entre {_MIN_YEAR} e {latest.year}.")
+        raise InvalidDateError(
+            _("O ano precisa ser entre {first} e {last}.").format(first=_MIN_YEAR, last=latest.year)
+        )
     if day > calendar.monthrange(year, month)[1]:
         month_name = _MONTH_NAMES[month - 1].capitalize()
-        raise InvalidDateError(f"{month_name} de {year} não tem dia {day}.")
+        raise InvalidDateError(
+            _("{month} de {year} não tem dia {day}.").format(month=month_name, year=year, day=day)
+        )
     result = date(year, month, day)
     if result > latest:
-        raise InvalidDateError(f"Essa data está longe demais: o limite é {format_date(latest)}.")
+        raise InvalidDateError(
+            _("Essa data está longe demais: o limite é {limit}.").format(limit=format_date(latest))
+        )
     return result
 
 
@@ -186,7 +199,7 @@ def _without_year(day: int, month: int, today: date) -> date:
 def _next_day_of_month(day: int, today: date) -> date:
     """The next day ``day`` counting today, clamped to shorter months."""
     if not 1 <= day <= 31:
-        raise InvalidDateError("O dia precisa ser de 1 a 31.")
+        raise InvalidDateError(_("O dia precisa ser de 1 a 31."))
     candidate = _clamped(today.year, today.month, day)
     if candidate < today:
         following = today + relativedelta(months=1)

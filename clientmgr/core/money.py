@@ -26,6 +26,7 @@ from decimal import Decimal
 
 from babel.numbers import format_currency
 
+from clientmgr.core.i18n import _
 from clientmgr.errors import InvalidMoneyError
 
 __all__ = ["MAX_AMOUNT", "format_brl", "parse_money"]
@@ -46,7 +47,7 @@ _GROUPED = {
     ",": re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+"),
 }
 
-_NOT_UNDERSTOOD = "Não entendi o valor. Use vírgula para os centavos."
+_NOT_UNDERSTOOD = _("Não entendi o valor. Use vírgula para os centavos.")
 
 
 def format_brl(amount: Decimal) -> str:
@@ -61,27 +62,27 @@ def parse_money(text: str) -> Decimal:
     large or unreadable input. Never goes through float.
     """
     if len(text) > _MAX_INPUT * 4:
-        raise InvalidMoneyError("Isso está comprido demais para ser um valor.")
+        raise InvalidMoneyError(_("Isso está comprido demais para ser um valor."))
     cleaned = " ".join(unicodedata.normalize("NFKC", text).replace("−", "-").lower().split())
     if not cleaned:
-        raise InvalidMoneyError("Você não escreveu o valor.")
+        raise InvalidMoneyError(_("Você não escreveu o valor."))
     if len(cleaned) > _MAX_INPUT:
-        raise InvalidMoneyError("Isso está comprido demais para ser um valor.")
+        raise InvalidMoneyError(_("Isso está comprido demais para ser um valor."))
 
     match = _SHAPE.fullmatch(cleaned)
     if match is None:
         if any(ch.isalpha() for ch in cleaned.replace("r$", "")):
-            raise InvalidMoneyError("O valor tem letras. Escreva só o número.")
+            raise InvalidMoneyError(_("O valor tem letras. Escreva só o número."))
         raise InvalidMoneyError(_NOT_UNDERSTOOD)
     if match["neg"] or match["neg2"]:
-        raise InvalidMoneyError("O valor não pode ser negativo.")
+        raise InvalidMoneyError(_("O valor não pode ser negativo."))
 
     whole, cents = _split(match["num"])
     if len(cents) > 2:
-        raise InvalidMoneyError("Centavos têm só 2 números depois da vírgula.")
+        raise InvalidMoneyError(_("Centavos têm só 2 números depois da vírgula."))
     amount = Decimal(f"{whole or '0'}.{cents or '0'}")
     if amount > MAX_AMOUNT:
-        raise InvalidMoneyError("Valor alto demais: o máximo é R$ 1.000.000,00.")
+        raise InvalidMoneyError(_("Valor alto demais: o máximo é R$ 1.000.000,00."))
     return amount.quantize(_CENTS)
 
 
@@ -93,26 +94,26 @@ def _split(num: str) -> tuple[str, str]:
     if has_comma and has_dot:
         decimal_sep = "," if num.rfind(",") > num.rfind(".") else "."
         thousands_sep = "." if decimal_sep == "," else ","
-        whole, _, cents = num.rpartition(decimal_sep)
+        whole, _sep, cents = num.rpartition(decimal_sep)
         if decimal_sep in whole or not _GROUPED[thousands_sep].fullmatch(whole):
             raise InvalidMoneyError(
-                "Não entendi o valor. Use ponto para milhar e vírgula para os centavos.",
+                _("Não entendi o valor. Use ponto para milhar e vírgula para os centavos."),
                 "1.234,56",
             )
         return whole.replace(thousands_sep, ""), cents
     if has_comma:
         if num.count(",") > 1:
             raise InvalidMoneyError(_NOT_UNDERSTOOD)
-        whole, _, cents = num.partition(",")
+        whole, _sep, cents = num.partition(",")
         return whole, cents
     if has_dot:
         if _GROUPED["."].fullmatch(num):
             return num.replace(".", ""), ""
         if num.count(".") > 1:
             raise InvalidMoneyError(
-                "Não entendi o valor. Use ponto para milhar e vírgula para os centavos.",
+                _("Não entendi o valor. Use ponto para milhar e vírgula para os centavos."),
                 "1.234,56",
             )
-        whole, _, cents = num.partition(".")
+        whole, _sep, cents = num.partition(".")
         return whole, cents
     return num, ""

@@ -18,6 +18,7 @@ import unicodedata
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 
+from clientmgr.core.i18n import _
 from clientmgr.errors import InvalidPhoneError
 
 __all__ = ["format_phone", "is_mobile", "parse_phone"]
@@ -52,17 +53,19 @@ def parse_phone(text: str, region: str = "BR") -> str:
     digits = re.sub(r"[^0-9]", "", cleaned)
     international = cleaned.startswith("+")
     if not digits:
-        raise InvalidPhoneError("O telefone não tem nenhum número.")
+        raise InvalidPhoneError(_("O telefone não tem nenhum número."))
     if "+" in cleaned.lstrip("+"):
-        raise InvalidPhoneError("O sinal + só pode aparecer no começo, antes do código do país.")
+        raise InvalidPhoneError(_("O sinal + só pode aparecer no começo, antes do código do país."))
     if not international and region == "BR" and len(digits) in (8, 9):
         raise InvalidPhoneError(
-            "Faltou o DDD. Escreva o número com o DDD na frente.", "(11) 98888-7777"
+            _("Faltou o DDD. Escreva o número com o DDD na frente."), "(11) 98888-7777"
         )
     if len(digits) < 8:
-        raise InvalidPhoneError("O telefone está curto demais. Confira se faltou algum número.")
+        raise InvalidPhoneError(_("O telefone está curto demais. Confira se faltou algum número."))
     if len(digits) > 15:
-        raise InvalidPhoneError("O telefone está comprido demais. Confira se sobrou algum número.")
+        raise InvalidPhoneError(
+            _("O telefone está comprido demais. Confira se sobrou algum número.")
+        )
 
     try:
         number = phonenumbers.parse(cleaned, region)
@@ -94,17 +97,17 @@ def is_mobile(e164: str) -> bool:
 def _clean(text: str) -> str:
     """Normalise width and spaces, and reject inputs that cannot be a phone at all."""
     if len(text) > _MAX_INPUT * 4:
-        raise InvalidPhoneError("Isso está comprido demais para ser um telefone.")
+        raise InvalidPhoneError(_("Isso está comprido demais para ser um telefone."))
     cleaned = unicodedata.normalize("NFKC", text).strip()
     if not cleaned:
-        raise InvalidPhoneError("Você não escreveu o telefone.")
+        raise InvalidPhoneError(_("Você não escreveu o telefone."))
     if len(cleaned) > _MAX_INPUT:
-        raise InvalidPhoneError("Isso está comprido demais para ser um telefone.")
+        raise InvalidPhoneError(_("Isso está comprido demais para ser um telefone."))
     if any(ch.isalpha() for ch in cleaned):
-        raise InvalidPhoneError("O telefone tem letras. Escreva só os números, com o DDD.")
+        raise InvalidPhoneError(_("O telefone tem letras. Escreva só os números, com o DDD."))
     if not _ALLOWED.fullmatch(cleaned):
         raise InvalidPhoneError(
-            "O telefone tem símbolos que não são números. Escreva só os números, com o DDD."
+            _("O telefone tem símbolos que não são números. Escreva só os números, com o DDD.")
         )
     return cleaned
 
@@ -112,15 +115,17 @@ def _clean(text: str) -> str:
 def _from_parse_error(exc: NumberParseException) -> InvalidPhoneError:
     """Translate phonenumbers' parse failures into the seller's words."""
     if exc.error_type == NumberParseException.INVALID_COUNTRY_CODE:
-        return InvalidPhoneError("O código do país depois do + não existe.", "+55 11 98888-7777")
+        return InvalidPhoneError(_("O código do país depois do + não existe."), "+55 11 98888-7777")
     if exc.error_type == NumberParseException.TOO_LONG:
-        return InvalidPhoneError("O telefone está comprido demais. Confira se sobrou algum número.")
+        return InvalidPhoneError(
+            _("O telefone está comprido demais. Confira se sobrou algum número.")
+        )
     if exc.error_type in (
         NumberParseException.TOO_SHORT_NSN,
         NumberParseException.TOO_SHORT_AFTER_IDD,
     ):
-        return InvalidPhoneError("O telefone está curto demais. Confira se faltou algum número.")
-    return InvalidPhoneError("Isso não parece um número de telefone.")
+        return InvalidPhoneError(_("O telefone está curto demais. Confira se faltou algum número."))
+    return InvalidPhoneError(_("Isso não parece um número de telefone."))
 
 
 def _why_invalid(number: phonenumbers.PhoneNumber) -> InvalidPhoneError:
@@ -130,26 +135,30 @@ def _why_invalid(number: phonenumbers.PhoneNumber) -> InvalidPhoneError:
         ddd, rest = int(national[:2]), national[2:]
         if ddd not in _BR_DDDS:
             return InvalidPhoneError(
-                f"O DDD {ddd:02d} não existe. Confira os dois primeiros números."
+                _("O DDD {ddd} não existe. Confira os dois primeiros números.").format(
+                    ddd=f"{ddd:02d}"
+                )
             )
         if len(rest) == 8 and rest[0] == "9":
             # "98888-777" (a digit dropped) or "9888-7777" (an old mobile): can't tell which.
             return InvalidPhoneError(
-                "Celular tem 9 números depois do DDD, começando com 9. Confira se faltou algum."
+                _("Celular tem 9 números depois do DDD, começando com 9. Confira se faltou algum.")
             )
         if len(rest) == 8 and rest[0] in "678":
             fixed = phonenumbers.parse(f"+55{ddd}9{rest}")
             if phonenumbers.is_valid_number(fixed):
                 example = phonenumbers.format_number(fixed, PhoneNumberFormat.NATIONAL)
-                return InvalidPhoneError("Faltou o 9 na frente do número do celular.", example)
+                return InvalidPhoneError(_("Faltou o 9 na frente do número do celular."), example)
     reason = phonenumbers.is_possible_number_with_reason(number)
     if reason == phonenumbers.ValidationResult.TOO_SHORT:
-        return InvalidPhoneError("O telefone está curto demais. Confira se faltou algum número.")
+        return InvalidPhoneError(_("O telefone está curto demais. Confira se faltou algum número."))
     if reason == phonenumbers.ValidationResult.TOO_LONG:
-        return InvalidPhoneError("O telefone está comprido demais. Confira se sobrou algum número.")
+        return InvalidPhoneError(
+            _("O telefone está comprido demais. Confira se sobrou algum número.")
+        )
     if reason == phonenumbers.ValidationResult.INVALID_LENGTH:
-        return InvalidPhoneError("O telefone não tem a quantidade certa de números. Confira.")
-    return InvalidPhoneError("Esse número de telefone não existe. Confira os números.")
+        return InvalidPhoneError(_("O telefone não tem a quantidade certa de números. Confira."))
+    return InvalidPhoneError(_("Esse número de telefone não existe. Confira os números."))
 
 
 def _parse_e164(e164: str) -> phonenumbers.PhoneNumber:
@@ -157,4 +166,4 @@ def _parse_e164(e164: str) -> phonenumbers.PhoneNumber:
     try:
         return phonenumbers.parse(e164, None)
     except NumberParseException:
-        raise InvalidPhoneError("Telefone em formato inesperado.", "+5511988887777") from None
+        raise InvalidPhoneError(_("Telefone em formato inesperado."), "+5511988887777") from None

@@ -39,6 +39,7 @@ import phonenumbers
 from attrs import Converter, field, frozen
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 
+from clientmgr.core.i18n import _
 from clientmgr.errors import InvalidBRCodeError, InvalidInputError, InvalidMoneyError
 
 __all__ = [
@@ -62,7 +63,7 @@ MAX_CODE = 512  # EMV QRCPS upper bound for a whole payload
 MAX_EMAIL = 77  # DICT limit for e-mail keys
 
 _CENT = Decimal("0.01")
-_KEY_EXAMPLE = "123.456.789-09, (11) 98888-7777, nome@email.com ou a chave aleatória"
+_KEY_EXAMPLE = _("123.456.789-09, (11) 98888-7777, nome@email.com ou a chave aleatória")
 _NAME_EXAMPLE = "Maria Silva"
 _CITY_EXAMPLE = "Sao Paulo"
 _TXID_EXAMPLE = "PEDIDO123"
@@ -106,15 +107,15 @@ def pix_key_kind(raw: str) -> PixKeyKind:
 
 
 def _key_error(why: str) -> InvalidInputError:
-    return InvalidInputError(f"Chave PIX inválida: {why}", _KEY_EXAMPLE)
+    return InvalidInputError(_("Chave PIX inválida: {why}").format(why=why), _KEY_EXAMPLE)
 
 
 def _classify_key(raw: str) -> tuple[PixKeyKind, str]:
     text = raw.strip()
     if not text:
-        raise _key_error("a chave está vazia.")
+        raise _key_error(_("a chave está vazia."))
     if len(text) > 100:
-        raise _key_error("texto comprido demais para ser uma chave.")
+        raise _key_error(_("texto comprido demais para ser uma chave."))
     if "@" in text:
         return PixKeyKind.EMAIL, _email_key(text)
     if _EVP.fullmatch(text.lower()):
@@ -125,39 +126,43 @@ def _classify_key(raw: str) -> tuple[PixKeyKind, str]:
     if _CPF.fullmatch(compact):
         if not _cpf_ok(compact):
             raise _key_error(
-                "CPF com dígito verificador errado. Se for um celular, escreva com o DDD "
-                "entre parênteses: (11) 98888-7777."
+                _(
+                    "CPF com dígito verificador errado. Se for um celular, escreva com o DDD "
+                    "entre parênteses: (11) 98888-7777."
+                )
             )
         return PixKeyKind.CPF, compact
     if _CNPJ.fullmatch(compact):
         if not _cnpj_ok(compact):
-            raise _key_error("CNPJ com dígito verificador errado.")
+            raise _key_error(_("CNPJ com dígito verificador errado."))
         return PixKeyKind.CNPJ, compact
-    raise _key_error("não parece CPF, CNPJ, celular, e-mail nem chave aleatória.")
+    raise _key_error(_("não parece CPF, CNPJ, celular, e-mail nem chave aleatória."))
 
 
 def _email_key(text: str) -> str:
     email = text.lower()
     if len(email) > MAX_EMAIL:
-        raise _key_error(f"e-mail comprido demais (máximo {MAX_EMAIL} caracteres).")
+        raise _key_error(
+            _("e-mail comprido demais (máximo {max} caracteres).").format(max=MAX_EMAIL)
+        )
     if not _EMAIL.fullmatch(email):
-        raise _key_error("e-mail com formato errado.")
+        raise _key_error(_("e-mail com formato errado."))
     return email
 
 
 def _phone_key(text: str) -> str:
     if not _PHONE_CHARS.fullmatch(text):
-        raise _key_error("celular com caracteres que não são números.")
+        raise _key_error(_("celular com caracteres que não são números."))
     try:
         number = phonenumbers.parse(text, "BR")
     except NumberParseException:
-        raise _key_error("celular com formato errado; escreva com DDD.") from None
+        raise _key_error(_("celular com formato errado; escreva com DDD.")) from None
     if number.country_code != 55:
-        raise _key_error("a chave de celular precisa ser um número do Brasil (+55).")
+        raise _key_error(_("a chave de celular precisa ser um número do Brasil (+55)."))
     if not phonenumbers.is_valid_number(number):
-        raise _key_error("celular inexistente; confira o DDD e o 9 da frente.")
+        raise _key_error(_("celular inexistente; confira o DDD e o 9 da frente."))
     if phonenumbers.number_type(number) not in _MOBILE:
-        raise _key_error("só celular pode ser chave PIX, não telefone fixo.")
+        raise _key_error(_("só celular pode ser chave PIX, não telefone fixo."))
     return phonenumbers.format_number(number, PhoneNumberFormat.E164)
 
 
@@ -205,7 +210,7 @@ def _name(value: str) -> str:
     name = _fit(value, MAX_NAME)
     if not name:
         raise InvalidInputError(
-            "O nome do recebedor do PIX está vazio (acentos e emojis não contam).", _NAME_EXAMPLE
+            _("O nome do recebedor do PIX está vazio (acentos e emojis não contam)."), _NAME_EXAMPLE
         )
     return name
 
@@ -214,7 +219,7 @@ def _city(value: str) -> str:
     city = _fit(value, MAX_CITY)
     if not city:
         raise InvalidInputError(
-            "A cidade do recebedor do PIX está vazia (acentos e emojis não contam).",
+            _("A cidade do recebedor do PIX está vazia (acentos e emojis não contam)."),
             _CITY_EXAMPLE,
         )
     return city
@@ -227,14 +232,14 @@ def _amount(value: Decimal | int | None) -> Decimal | None:
         raise TypeError(f"amount must be Decimal, int or None, not {type(value).__name__}")
     amount = Decimal(value)
     if not amount.is_finite():
-        raise InvalidMoneyError("O valor do PIX precisa ser um número.")
+        raise InvalidMoneyError(_("O valor do PIX precisa ser um número."))
     if amount <= 0:
-        raise InvalidMoneyError("O valor do PIX precisa ser maior que zero.")
+        raise InvalidMoneyError(_("O valor do PIX precisa ser maior que zero."))
     if amount > MAX_AMOUNT:
-        raise InvalidMoneyError("O valor do PIX é alto demais (máximo 9.999.999.999,99).")
+        raise InvalidMoneyError(_("O valor do PIX é alto demais (máximo 9.999.999.999,99)."))
     cents = amount.quantize(_CENT)
     if cents != amount:
-        raise InvalidMoneyError("O valor do PIX pode ter no máximo duas casas decimais.")
+        raise InvalidMoneyError(_("O valor do PIX pode ter no máximo duas casas decimais."))
     return cents
 
 
@@ -243,13 +248,17 @@ def _txid(value: str | None) -> str:
         return NO_TXID
     if len(value) > MAX_TXID:
         raise InvalidInputError(
-            f"O identificador do PIX (txid) pode ter no máximo {MAX_TXID} caracteres.",
+            _("O identificador do PIX (txid) pode ter no máximo {max} caracteres.").format(
+                max=MAX_TXID
+            ),
             _TXID_EXAMPLE,
         )
     if not _TXID.fullmatch(value):
         raise InvalidInputError(
-            "O identificador do PIX (txid) só pode ter letras e números, "
-            "sem espaços, acentos ou símbolos.",
+            _(
+                "O identificador do PIX (txid) só pode ter letras e números, "
+                "sem espaços, acentos ou símbolos."
+            ),
             _TXID_EXAMPLE,
         )
     return value
@@ -329,7 +338,7 @@ def build_brcode(charge: PixCharge) -> str:
 
 
 def _bad(why: str) -> InvalidBRCodeError:
-    return InvalidBRCodeError(f"BR Code inválido: {why}")
+    return InvalidBRCodeError(_("BR Code inválido: {why}").format(why=why))
 
 
 def _walk(payload: str, where: str) -> dict[str, str]:
@@ -339,15 +348,21 @@ def _walk(payload: str, where: str) -> dict[str, str]:
     while pos < len(payload):
         head = payload[pos : pos + 4]
         if len(head) < 4 or not (head.isascii() and head.isdigit()):
-            raise _bad(f"estrutura quebrada {where} (posição {pos}).")
+            raise _bad(
+                _("estrutura quebrada {where} (posição {pos}).").format(where=where, pos=pos)
+            )
         tag, size = head[:2], int(head[2:])
         value = payload[pos + 4 : pos + 4 + size]
         if size == 0:
-            raise _bad(f"o campo {tag} {where} está vazio.")
+            raise _bad(_("o campo {tag} {where} está vazio.").format(tag=tag, where=where))
         if len(value) != size:
-            raise _bad(f"o campo {tag} {where} termina antes do tamanho que declara.")
+            raise _bad(
+                _("o campo {tag} {where} termina antes do tamanho que declara.").format(
+                    tag=tag, where=where
+                )
+            )
         if tag in fields:
-            raise _bad(f"o campo {tag} aparece duas vezes {where}.")
+            raise _bad(_("o campo {tag} aparece duas vezes {where}.").format(tag=tag, where=where))
         fields[tag] = value
         pos += 4 + size
     return fields
@@ -358,20 +373,24 @@ def _check_envelope(code: str) -> str:
         raise TypeError(f"code must be str, not {type(code).__name__}")
     text = code.strip()
     if not text:
-        raise _bad("o código está vazio.")
+        raise _bad(_("o código está vazio."))
     if len(text) > MAX_CODE:
-        raise _bad(f"comprido demais (máximo {MAX_CODE} caracteres).")
+        raise _bad(_("comprido demais (máximo {max} caracteres).").format(max=MAX_CODE))
     if not all(" " <= ch <= "~" for ch in text):
-        raise _bad("tem caracteres que não podem estar num BR Code (acentos, emojis ou quebras).")
+        raise _bad(
+            _("tem caracteres que não podem estar num BR Code (acentos, emojis ou quebras).")
+        )
     if len(text) < 8 or text[-8:-4] != "6304":
-        raise _bad("falta o CRC no final; copie o código inteiro.")
+        raise _bad(_("falta o CRC no final; copie o código inteiro."))
     if not _CRC.fullmatch(text[-4:]):
-        raise _bad("o CRC no final não são quatro dígitos hexadecimais maiúsculos.")
+        raise _bad(_("o CRC no final não são quatro dígitos hexadecimais maiúsculos."))
     expected = crc16(text[:-4])
     if text[-4:] != expected:
         raise _bad(
-            f"o CRC não confere (esperado {expected}, veio {text[-4:]}); "
-            "o código foi alterado ou copiado pela metade."
+            _(
+                "o CRC não confere (esperado {expected}, veio {got}); "
+                "o código foi alterado ou copiado pela metade."
+            ).format(expected=expected, got=text[-4:])
         )
     return text
 
@@ -382,17 +401,17 @@ def _pix_account(fields: dict[str, str]) -> dict[str, str]:
         if tag not in fields:
             continue
         try:
-            sub = _walk(fields[tag], f"no campo {tag}")
+            sub = _walk(fields[tag], _("no campo {tag}").format(tag=tag))
         except InvalidBRCodeError:
             continue  # another scheme's template: not ours to judge
         if sub.get("00", "").lower() == GUI:
             return sub
-    raise _bad("não é um PIX (falta o identificador br.gov.bcb.pix).")
+    raise _bad(_("não é um PIX (falta o identificador br.gov.bcb.pix)."))
 
 
 def _require(fields: dict[str, str], tag: str, meaning: str) -> str:
     if tag not in fields:
-        raise _bad(f"falta o campo {tag} ({meaning}).")
+        raise _bad(_("falta o campo {tag} ({meaning}).").format(tag=tag, meaning=meaning))
     return fields[tag]
 
 
@@ -403,49 +422,49 @@ def parse_brcode(code: str) -> PixCharge:
     an error, because a code we half-understand could send money to the wrong place.
     """
     text = _check_envelope(code)
-    fields = _walk(text, "no código")
+    fields = _walk(text, _("no código"))
     tags = list(fields)
     if tags[0] != "00" or fields["00"] != "01":
-        raise _bad("não começa com o indicador de formato 000201.")
+        raise _bad(_("não começa com o indicador de formato 000201."))
     if tags[-1] != "63":
-        raise _bad("o CRC (campo 63) precisa ser o último campo.")
+        raise _bad(_("o CRC (campo 63) precisa ser o último campo."))
     if fields.get("01", "11") not in ("11", "12"):
-        raise _bad("método de iniciação (campo 01) desconhecido.")
+        raise _bad(_("método de iniciação (campo 01) desconhecido."))
 
     account = _pix_account(fields)
     if "25" in account:
-        raise _bad("é um BR Code dinâmico (com link); aqui só vale PIX estático com chave.")
-    key = _require(account, "01", "chave PIX")
+        raise _bad(_("é um BR Code dinâmico (com link); aqui só vale PIX estático com chave."))
+    key = _require(account, "01", _("chave PIX"))
 
-    mcc = _require(fields, "52", "categoria do recebedor")
+    mcc = _require(fields, "52", _("categoria do recebedor"))
     if not (len(mcc) == 4 and mcc.isdigit()):
-        raise _bad("a categoria do recebedor (campo 52) precisa ter 4 dígitos.")
-    if _require(fields, "53", "moeda") != "986":
-        raise _bad("a moeda (campo 53) não é o real (986).")
-    if _require(fields, "58", "país") != "BR":
-        raise _bad("o país (campo 58) não é BR.")
-    name = _require(fields, "59", "nome do recebedor")
-    city = _require(fields, "60", "cidade do recebedor")
+        raise _bad(_("a categoria do recebedor (campo 52) precisa ter 4 dígitos."))
+    if _require(fields, "53", _("moeda")) != "986":
+        raise _bad(_("a moeda (campo 53) não é o real (986)."))
+    if _require(fields, "58", _("país")) != "BR":
+        raise _bad(_("o país (campo 58) não é BR."))
+    name = _require(fields, "59", _("nome do recebedor"))
+    city = _require(fields, "60", _("cidade do recebedor"))
     if len(name) > MAX_NAME:
-        raise _bad(f"o nome do recebedor passa de {MAX_NAME} caracteres.")
+        raise _bad(_("o nome do recebedor passa de {max} caracteres.").format(max=MAX_NAME))
     if len(city) > MAX_CITY:
-        raise _bad(f"a cidade do recebedor passa de {MAX_CITY} caracteres.")
+        raise _bad(_("a cidade do recebedor passa de {max} caracteres.").format(max=MAX_CITY))
 
     amount = None
     if "54" in fields:
         if len(fields["54"]) > 13 or not _AMOUNT.fullmatch(fields["54"]):
-            raise _bad("o valor (campo 54) não está no formato 123.45.")
+            raise _bad(_("o valor (campo 54) não está no formato 123.45."))
         amount = Decimal(fields["54"])
 
     txid = NO_TXID
     if "62" in fields:
-        txid = _walk(fields["62"], "no campo 62").get("05", NO_TXID)
+        txid = _walk(fields["62"], _("no campo {tag}").format(tag="62")).get("05", NO_TXID)
         if txid != NO_TXID and not _TXID.fullmatch(txid):
-            raise _bad("o identificador (txid) precisa ter até 25 letras e números.")
+            raise _bad(_("o identificador (txid) precisa ter até 25 letras e números."))
 
     try:
         if normalize_pix_key(key).lower() != key.lower():
-            raise _bad("a chave PIX dentro do código não está no formato do DICT.")
+            raise _bad(_("a chave PIX dentro do código não está no formato do DICT."))
         return PixCharge(
             key=key,
             name=name,

@@ -7,6 +7,7 @@ from datetime import time
 
 from attrs import field, frozen
 
+from clientmgr.core.i18n import _
 from clientmgr.core.templates import TemplateKind
 from clientmgr.errors import InvalidInputError
 
@@ -29,11 +30,13 @@ def _sorted_unique(offsets: Iterable[object]) -> tuple[int, ...]:
     days = set()
     for offset in offsets:
         if isinstance(offset, bool) or not isinstance(offset, int | str):
-            raise InvalidInputError("Use dias inteiros, como -3, 0 ou 2.", "-3, 0, 1, 3")
+            raise InvalidInputError(_("Use dias inteiros, como -3, 0 ou 2."), "-3, 0, 1, 3")
         try:
             days.add(int(offset))
         except ValueError as exc:
-            raise InvalidInputError(f"{offset!r} não é um número de dias.", "-3, 0, 1, 3") from exc
+            raise InvalidInputError(
+                _("{offset} não é um número de dias.").format(offset=repr(offset)), "-3, 0, 1, 3"
+            ) from exc
     return tuple(sorted(days))
 
 
@@ -48,12 +51,12 @@ class ReminderPolicy:
     def __attrs_post_init__(self) -> None:
         if any(not -30 <= o <= 30 for o in self.offsets):
             raise InvalidInputError(
-                "Os lembretes precisam ficar até 30 dias antes ou depois do vencimento.",
+                _("Os lembretes precisam ficar até 30 dias antes ou depois do vencimento."),
                 "-3, 0, 1, 3",
             )
         if self.window_start >= self.window_end:
             raise InvalidInputError(
-                "O horário de envio precisa começar antes de terminar.", "08:00 às 20:00"
+                _("O horário de envio precisa começar antes de terminar."), _("08:00 às 20:00")
             )
 
     def schedule(self) -> list[tuple[int, TemplateKind]]:

@@ -35,6 +35,7 @@ from clientmgr.core.accounts import Account
 from clientmgr.core.clients import Client
 from clientmgr.core.cycles import BillingCycle, advance_due_date
 from clientmgr.core.dates import format_date
+from clientmgr.core.i18n import _
 from clientmgr.core.money import format_brl
 from clientmgr.core.templates import Template, TemplateKind
 from clientmgr.errors import InvalidTemplateError
@@ -56,14 +57,14 @@ __all__ = [
 
 #: Variable name → what it becomes, in pt-BR, for the bot's help screen.
 VARIABLES: dict[str, str] = {
-    "nome": "nome do cliente (Maria Silva)",
-    "plano": "nome do plano (Plano Mensal)",
-    "valor": "valor a pagar (R$ 35,90)",
-    "vencimento": "data de vencimento (10/12/2026)",
-    "dias": "quantos dias faltam para o vencimento, ou há quantos dias venceu (3)",
-    "pix": "sua chave PIX",
-    "pix_copia_e_cola": "código PIX copia e cola com o valor já preenchido",
-    "empresa": "nome do seu negócio",
+    "nome": _("nome do cliente (Maria Silva)"),
+    "plano": _("nome do plano (Plano Mensal)"),
+    "valor": _("valor a pagar (R$ 35,90)"),
+    "vencimento": _("data de vencimento (10/12/2026)"),
+    "dias": _("quantos dias faltam para o vencimento, ou há quantos dias venceu (3)"),
+    "pix": _("sua chave PIX"),
+    "pix_copia_e_cola": _("código PIX copia e cola com o valor já preenchido"),
+    "empresa": _("nome do seu negócio"),
 }
 
 # Far above one Telegram message (4,096), so any text a seller can paste fits, and far below
@@ -134,7 +135,7 @@ class RenderContext:
         """
         return cls(
             name=client.name,
-            plan=client.plan.strip() or f"plano {client.cycle.label()}",
+            plan=client.plan.strip() or _("plano {cycle}").format(cycle=client.cycle.label()),
             price=client.price,
             due_date=client.due_date,
             today=today,
@@ -180,17 +181,21 @@ def _where(text: str, position: int) -> str:
     snippet = ("…" if start else "") + snippet + ("…" if end < len(text) else "")
     if "\n" in text:
         line = text.count("\n", 0, position) + 1
-        return f"na linha {line}, perto de “{snippet}”"
-    return f"perto de “{snippet}”"
+        return _("na linha {line}, perto de “{snippet}”").format(line=line, snippet=snippet)
+    return _("perto de “{snippet}”").format(snippet=snippet)
 
 
 def _suggestion(name: str) -> str:
     """' (você quis dizer {nome}?)' for a usual synonym or a typo close to a known variable."""
     key = name.replace(" ", "_").replace("-", "_")
     if key in _SYNONYMS:
-        return f" (você quis dizer {{{_SYNONYMS[key]}}}?)"
-    close = difflib.get_close_matches(key, list(VARIABLES), n=1, cutoff=0.6)
-    return f" (você quis dizer {{{close[0]}}}?)" if close else ""
+        guess = _SYNONYMS[key]
+    else:
+        close = difflib.get_close_matches(key, list(VARIABLES), n=1, cutoff=0.6)
+        if not close:
+            return ""
+        guess = close[0]
+    return " " + _("(você quis dizer {{{name}}}?)").format(name=guess)
 
 
 def _field_problem(text: str, start: int, inner: str) -> TemplateProblem | None:
@@ -201,23 +206,44 @@ def _field_problem(text: str, start: int, inner: str) -> TemplateProblem | None:
     if not stripped:
         return TemplateProblem(
             start,
-            f"Chaves vazias “{shown}” {where}: escreva o nome de uma variável, como {{nome}}.",
+            _(
+                "Chaves vazias “{shown}” {where}: escreva o nome de uma variável, como {{nome}}."
+            ).format(shown=shown, where=where),
         )
     base = re.split(r"[:!.\[]", stripped, maxsplit=1)[0].strip().lower()
-    hint = f"use só {{{base}}}" if base in VARIABLES else "use só o nome da variável, como {nome}"
+    if base in VARIABLES:
+        hint = _("use só {{{name}}}").format(name=base)
+    else:
+        hint = _("use só o nome da variável, como {nome}")
     if ":" in stripped or "!" in stripped:
         return TemplateProblem(
-            start, f"Formatação como “{shown}” não é permitida ({where}); {hint}."
+            start,
+            _("Formatação como “{shown}” não é permitida ({where}); {hint}.").format(
+                shown=shown, where=where, hint=hint
+            ),
         )
     if "." in stripped or "[" in stripped or "]" in stripped:
-        return TemplateProblem(start, f"“{shown}” não é permitido ({where}); {hint}.")
+        return TemplateProblem(
+            start,
+            _("“{shown}” não é permitido ({where}); {hint}.").format(
+                shown=shown, where=where, hint=hint
+            ),
+        )
     if stripped.isdigit():
         return TemplateProblem(
-            start, f"“{shown}” não é uma variável ({where}); use nomes como {{nome}}."
+            start,
+            _("“{shown}” não é uma variável ({where}); use nomes como {{nome}}.").format(
+                shown=shown, where=where
+            ),
         )
     if stripped.lower() in VARIABLES:
         return None
-    return TemplateProblem(start, f"Variável desconhecida: {shown}{_suggestion(stripped.lower())}.")
+    return TemplateProblem(
+        start,
+        _("Variável desconhecida: {shown}{suggestion}.").format(
+            shown=shown, suggestion=_suggestion(stripped.lower())
+        ),
+    )
 
 
 def _scan(text: str) -> tuple[list[tuple[int, int, str]], list[TemplateProblem]]:
@@ -235,7 +261,12 @@ def _scan(text: str) -> tuple[list[tuple[int, int, str]], list[TemplateProblem]]
         nxt = braces[k + 1] if k + 1 < len(braces) else -1
         if text[pos] == "}":
             problems.append(
-                TemplateProblem(pos, f"Chave “}}” fechada sem ter sido aberta {_where(text, pos)}.")
+                TemplateProblem(
+                    pos,
+                    _("Chave “}}” fechada sem ter sido aberta {where}.").format(
+                        where=_where(text, pos)
+                    ),
+                )
             )
             k += 1
         elif nxt == pos + 1 and text[nxt] == "{":
@@ -253,14 +284,19 @@ def _scan(text: str) -> tuple[list[tuple[int, int, str]], list[TemplateProblem]]
             problems.append(
                 TemplateProblem(
                     pos,
-                    f"Uma variável dentro da outra {_where(text, pos)}: "
-                    "escreva cada variável separada, como {nome} {plano}.",
+                    _(
+                        "Uma variável dentro da outra {where}: "
+                        "escreva cada variável separada, como {{nome}} {{plano}}."
+                    ).format(where=_where(text, pos)),
                 )
             )
             k += 4
         else:
             problems.append(
-                TemplateProblem(pos, f"Chave “{{” aberta e não fechada {_where(text, pos)}.")
+                TemplateProblem(
+                    pos,
+                    _("Chave “{{” aberta e não fechada {where}.").format(where=_where(text, pos)),
+                )
             )
             k += 1
     return fields, problems
@@ -273,16 +309,19 @@ def _double_brace_problems(text: str, pos: int) -> list[TemplateProblem]:
         return [
             TemplateProblem(
                 pos,
-                f"Chaves duplas “{{{{” {_where(text, pos)}: as chaves servem só para "
-                "variáveis, como {nome}.",
+                _(
+                    "Chaves duplas “{{{{” {where}: as chaves servem só para "
+                    "variáveis, como {{nome}}."
+                ).format(where=_where(text, pos)),
             )
         ]
     inner = doubled.group(1)
     problems = [
         TemplateProblem(
             pos,
-            f"Use uma chave só de cada lado: {{{inner.strip()[:30]}}} em vez de "
-            f"{{{{{inner.strip()[:30]}}}}} {_where(text, pos)}.",
+            _("Use uma chave só de cada lado: {{{name}}} em vez de {{{{{name}}}}} {where}.").format(
+                name=inner.strip()[:30], where=_where(text, pos)
+            ),
         )
     ]
     problem = _field_problem(text, pos + 1, inner)
@@ -294,13 +333,14 @@ def _double_brace_problems(text: str, pos: int) -> list[TemplateProblem]:
 def find_problems(text: str) -> list[TemplateProblem]:
     """Every problem in ``text``, in reading order (empty when the template is fine)."""
     if not text.strip():
-        return [TemplateProblem(0, "A mensagem está vazia.")]
+        return [TemplateProblem(0, _("A mensagem está vazia."))]
     if len(text) > MAX_TEMPLATE_LENGTH:
         return [
             TemplateProblem(
                 MAX_TEMPLATE_LENGTH,
-                f"A mensagem é longa demais ({len(text)} caracteres; o máximo é "
-                f"{MAX_TEMPLATE_LENGTH}).",
+                _("A mensagem é longa demais ({count} caracteres; o máximo é {max}).").format(
+                    count=len(text), max=MAX_TEMPLATE_LENGTH
+                ),
             )
         ]
     return _scan(text)[1]
@@ -317,8 +357,8 @@ def validate_template(text: str) -> None:
         return
     lines = [p.message for p in problems[:10]]
     if len(problems) > 10:
-        lines.append(f"…e mais {len(problems) - 10} problema(s).")
-    lines.append(f"Variáveis válidas: {_VALID_LIST}.")
+        lines.append(_("…e mais {count} problema(s).").format(count=len(problems) - 10))
+    lines.append(_("Variáveis válidas: {names}.").format(names=_VALID_LIST))
     raise InvalidTemplateError("\n".join(lines))
 
 
@@ -347,43 +387,51 @@ def missing_values(text: str, ctx: RenderContext) -> list[str]:
     gets "Chave PIX: " with nothing after it. ``text`` must already be valid.
     """
     values = ctx.values()
-    used = dict.fromkeys(name for _, _, name in _scan(text)[0])
+    used = dict.fromkeys(name for _start, _end, name in _scan(text)[0])
     return [name for name in used if not values[name].strip()]
 
 
 DEFAULT_TEMPLATES: dict[TemplateKind, str] = {
     TemplateKind.BEFORE_DUE: (
-        "Olá, {nome}! Tudo bem? 😊\n"
-        "Passando para lembrar que o seu {plano} de *{valor}* vence em *{vencimento}*.\n"
-        "Chave PIX: {pix}\n"
-        "Qualquer dúvida, é só chamar!\n"
-        "{empresa}"
+        _(
+            "Olá, {nome}! Tudo bem? 😊\n"
+            "Passando para lembrar que o seu {plano} de *{valor}* vence em *{vencimento}*.\n"
+            "Chave PIX: {pix}\n"
+            "Qualquer dúvida, é só chamar!\n"
+            "{empresa}"
+        )
     ),
     TemplateKind.DUE_TODAY: (
-        "Oi, {nome}! Hoje ({vencimento}) é o dia do pagamento do seu {plano}: *{valor}*.\n"
-        "Chave PIX: {pix}\n"
-        "Depois de pagar, manda o comprovante por aqui, por favor. 🙏\n"
-        "{empresa}"
+        _(
+            "Oi, {nome}! Hoje ({vencimento}) é o dia do pagamento do seu {plano}: *{valor}*.\n"
+            "Chave PIX: {pix}\n"
+            "Depois de pagar, manda o comprovante por aqui, por favor. 🙏\n"
+            "{empresa}"
+        )
     ),
     TemplateKind.OVERDUE: (
-        "Oi, {nome}, tudo bem?\n"
-        "O seu {plano} de *{valor}* venceu em {vencimento} e ainda não identificamos o "
-        "pagamento.\n"
-        "Chave PIX: {pix}\n"
-        "Se já pagou, é só mandar o comprovante e desconsiderar esta mensagem. 😉\n"
-        "{empresa}"
+        _(
+            "Oi, {nome}, tudo bem?\n"
+            "O seu {plano} de *{valor}* venceu em {vencimento} e ainda não identificamos o "
+            "pagamento.\n"
+            "Chave PIX: {pix}\n"
+            "Se já pagou, é só mandar o comprovante e desconsiderar esta mensagem. 😉\n"
+            "{empresa}"
+        )
     ),
     TemplateKind.RECEIPT: (
-        "Pagamento recebido! ✅\n"
-        "Oi, {nome}, recebemos *{valor}* do seu {plano}. Agradecemos a confiança! 🙏\n"
-        "Próximo vencimento: {vencimento}.\n"
-        "{empresa}"
+        _(
+            "Pagamento recebido! ✅\n"
+            "Oi, {nome}, recebemos *{valor}* do seu {plano}. Agradecemos a confiança! 🙏\n"
+            "Próximo vencimento: {vencimento}.\n"
+            "{empresa}"
+        )
     ),
-    TemplateKind.CUSTOM: "Olá, {nome}! Tudo bem?\n\n{empresa}",
+    TemplateKind.CUSTOM: _("Olá, {nome}! Tudo bem?\n\n{empresa}"),
 }
 
-_PREVIEW_PIX_KEY = "(cadastre sua chave PIX)"
-_PREVIEW_PIX_CODE = "(aqui vai o código PIX copia e cola)"
+_PREVIEW_PIX_KEY = _("(cadastre sua chave PIX)")
+_PREVIEW_PIX_CODE = _("(aqui vai o código PIX copia e cola)")
 # How far the sample client's due date sits from today, per kind, so each preview reads true.
 _PREVIEW_DAYS_TO_DUE: dict[TemplateKind, int] = {
     TemplateKind.BEFORE_DUE: 3,
@@ -421,7 +469,7 @@ def sample_client(today: date, kind: TemplateKind | None = None, account_id: int
         due_date=due,
         created_at=created,
         updated_at=created,
-        plan="Plano Mensal",
+        plan=_("Plano Mensal"),
         cycle=BillingCycle.monthly(),
     )
 

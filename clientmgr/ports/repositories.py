@@ -7,7 +7,7 @@ Repositories never commit; the use case calls ``await uow.commit()`` and leaving
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Protocol, Self
 
@@ -20,6 +20,7 @@ from clientmgr.core.outbox import OutboxMessage, OutboxStatus
 from clientmgr.core.payments import Payment
 from clientmgr.core.subscriptions import SubscriptionPayment
 from clientmgr.core.templates import Template, TemplateKind
+from clientmgr.ports.pacing import SessionPacing
 
 __all__ = [
     "AccountRepository",
@@ -190,6 +191,66 @@ class OutboxRepository(Protocol):
 
     async def activity_between(self, start: datetime, end: datetime) -> OutboxActivity:
         """Every account's messages created / sent in [start, end), and pending now."""
+
+    # -- the dispatcher (``clientmgr.services.dispatch``) ------------------------------
+
+    async def claim_due(
+        self,
+        now: datetime,
+        *,
+        owner: str,
+        lease: timedelta,
+        limit: int,
+        per_account: int | None = None,
+    ) -> Sequence[OutboxMessage]:
+        """Take up to ``limit`` messages due at ``now``, across every account, for sending.
+
+        Due: ``queued`` with ``next_attempt_at <= now``, or ``sending`` whose lease ended
+        (``lease_until <= now``: its worker died). Accounts whose session pacing says not
+        before a later time (``SessionPacing.next_send_at > now``) are skipped, and at most
+        ``per_account`` messages of one account are taken. Each one becomes ``sending`` with
+        ``lease_until = now + lease``, ``owner`` as its holder and one more attempt; the
+        oldest due come first. Concurrent callers never take the same message (PostgreSQL:
+        ``FOR UPDATE SKIP LOCKED``; SQLite: one ``UPDATE … RETURNING``). Commit at once so
+        the other workers see the claim.
+        """
+
+    async def mark_sent(
+        self, account_id: int, message_id: int, *, provider_message_id: str, at: datetime
+    ) -> bool:
+        """WhatsApp accepted the message: ``sent`` with its id and ``sent_at``, no lease, no
+        error. Applies while the message is ``queued`` or ``sending``, whoever holds it (the
+        send happened either way), and never rolls back ``delivered``/``read``; False when
+        nothing changed."""
+
+    async def release_claim(
+        self,
+        account_id: int,
+        message_id: int,
+        owner: str,
+        status: OutboxStatus,
+        *,
+        next_attempt_at: datetime | None = None,
+        error: str | None = None,
+        refund_attempt: bool = False,
+    ) -> bool:
+        """End ``owner``'s claim: back to ``queued`` (due at ``next_attempt_at``, required
+        then), or ``failed`` / ``cancelled``. ``error`` becomes ``last_error`` when given;
+        ``refund_attempt`` gives back the attempt the claim counted (nothing was tried).
+        Only while ``owner`` still holds it (``sending``, same owner): False otherwise, since
+        the lease ran out and another worker took the message over."""
+
+    async def lock_pacing(self, session_id: str, account_id: int, now: datetime) -> SessionPacing:
+        """The session's pacing, created when missing (free to send at ``now``, first seen
+        ``now``, day of ``now`` in UTC until the caller saves its own), and held against
+        other writers until the transaction ends (PostgreSQL ``FOR UPDATE``, SQLite's write
+        lock; in memory, decide and commit without awaiting anything else in between)."""
+
+    async def save_pacing(self, pacing: SessionPacing) -> None:
+        """Write the session's pacing (insert or replace)."""
+
+    async def get_pacing(self, session_id: str) -> SessionPacing | None:
+        """The session's pacing as committed, without holding it; None before its first send."""
 
 
 class SubscriptionRepository(Protocol):

@@ -10,6 +10,7 @@ from attrs import define, evolve, field, frozen
 
 from clientmgr.core.clients import Client, ClientFilter
 from clientmgr.core.cycles import BillingCycle
+from clientmgr.core.i18n import _
 from clientmgr.errors import DuplicatePhoneError, InvalidInputError
 from clientmgr.ports.clock import Clock
 from clientmgr.ports.repositories import UnitOfWorkFactory
@@ -35,12 +36,15 @@ _EDITABLE = {"name", "phone", "plan", "price", "due_date", "cycle", "notes"}
 
 def _check_text(name: str, notes: str) -> None:
     if not name.strip():
-        raise InvalidInputError("O nome não pode ficar vazio.", "Maria Silva")
+        raise InvalidInputError(_("O nome não pode ficar vazio."), "Maria Silva")
     if len(name) > MAX_NAME_LENGTH:
-        raise InvalidInputError(f"O nome passou de {MAX_NAME_LENGTH} letras.", "Maria Silva")
+        raise InvalidInputError(
+            _("O nome passou de {max} letras.").format(max=MAX_NAME_LENGTH), "Maria Silva"
+        )
     if len(notes) > MAX_NOTES_LENGTH:
         raise InvalidInputError(
-            f"A observação passou de {MAX_NOTES_LENGTH} letras.", "Paga sempre no dinheiro"
+            _("A observação passou de {max} letras.").format(max=MAX_NOTES_LENGTH),
+            _("Paga sempre no dinheiro"),
         )
 
 

@@ -10,6 +10,7 @@ from attrs import evolve, frozen
 
 from clientmgr.core.clients import Client
 from clientmgr.core.cycles import advance_due_date
+from clientmgr.core.i18n import _
 from clientmgr.core.payments import Payment, PaymentMethod
 from clientmgr.errors import InvalidInputError
 from clientmgr.ports.clock import Clock
@@ -47,9 +48,9 @@ async def record_payment(
     Expired accounts may still record payments: they are the seller's own bookkeeping.
     """
     if not 1 <= cmd.periods <= 24:
-        raise InvalidInputError("Dá para registrar de 1 a 24 períodos de uma vez.", "1")
+        raise InvalidInputError(_("Dá para registrar de 1 a 24 períodos de uma vez."), "1")
     if cmd.amount is not None and cmd.amount < 0:
-        raise InvalidInputError("O valor não pode ser negativo.", "35,90")
+        raise InvalidInputError(_("O valor não pode ser negativo."), "35,90")
     async with uow_factory() as uow:
         client = await uow.clients.get(account_id, cmd.client_id)
         if cmd.idempotency_key:

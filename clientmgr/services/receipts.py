@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from attrs import evolve
 
 from clientmgr.core.clients import ensure_reachable
+from clientmgr.core.i18n import _
 from clientmgr.core.outbox import OutboxMessage
 from clientmgr.core.payments import Payment
 from clientmgr.core.rendering import RenderContext, render, text_for
@@ -96,7 +97,7 @@ async def queue_receipt(
         if added is None:  # a simultaneous tap committed first
             existing = await uow.outbox.get_by_dedupe_key(account_id, key)
             if existing is None:
-                raise ConflictError("Este recibo já foi enviado para a fila.")
+                raise ConflictError(_("Este recibo já foi enviado para a fila."))
             return existing
         await audit(
             uow, clock, account_id, "receipt.queued", "payment", payment_id, client=client_id
@@ -109,4 +110,6 @@ def _find(payments: Sequence[Payment], payment_id: int) -> Payment:
     for payment in payments:
         if payment.id == payment_id:
             return payment
-    raise ReceiptPaymentNotFoundError(f"Pagamento {payment_id} não encontrado.")
+    raise ReceiptPaymentNotFoundError(
+        _("Pagamento {payment_id} não encontrado.").format(payment_id=payment_id)
+    )

@@ -26,6 +26,7 @@ from attrs import frozen
 
 from clientmgr.core.accounts import Account
 from clientmgr.core.clients import Client, ensure_reachable
+from clientmgr.core.i18n import _
 from clientmgr.core.outbox import OutboxMessage
 from clientmgr.core.payments import Payment
 from clientmgr.core.rendering import RenderContext, missing_values, render, text_for
@@ -175,7 +176,7 @@ async def queue_reminder_now(
         if added is None:  # a simultaneous tap with the same key committed first
             existing = await uow.outbox.get_by_dedupe_key(account_id, key)
             if existing is None:
-                raise ConflictError("Esta mensagem já foi enviada para a fila.")
+                raise ConflictError(_("Esta mensagem já foi enviada para a fila."))
             return existing
         await audit(
             uow, clock, account_id, "reminder.queued", "client", client_id, kind=reminder.kind

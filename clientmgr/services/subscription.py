@@ -32,6 +32,7 @@ from attrs import evolve, frozen
 from dateutil.relativedelta import relativedelta
 
 from clientmgr.core.accounts import Account, AccountStatus
+from clientmgr.core.i18n import _
 from clientmgr.core.subscriptions import MONTHLY_PRICE, SubscriptionPayment, SubscriptionStatus
 from clientmgr.errors import (
     ConflictError,
@@ -134,7 +135,7 @@ async def start_checkout(
     period = period_for(account, now)
     remote = await gateway.create_pix_payment(
         amount=MONTHLY_PRICE,
-        description=f"clientmgr - assinatura mensal {period}",
+        description=_("clientmgr - assinatura mensal {period}").format(period=period),
         payer_email=payer_email,
         external_reference=external_reference(account_id, period),
         idempotency_key=f"clientmgr-sub-{account_id}-{period}-{len(history) + 1}",
@@ -206,7 +207,7 @@ async def apply_payment_notification(
 
 def _matches(remote: PixPayment, local: SubscriptionPayment) -> bool:
     """The gateway's payment is the charge we stored: same id, account and amount."""
-    account, _, _period = remote.external_reference.partition(":")
+    account, _sep, _period = remote.external_reference.partition(":")
     return (
         remote.mp_payment_id == local.mp_payment_id
         and account == str(local.account_id)

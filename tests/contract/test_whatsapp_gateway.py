@@ -2,22 +2,48 @@
 
 Every test runs against each implementation through a *harness*: the gateway plus the
 means to play the other side (link a phone, say who is on WhatsApp, fail a send, read
-what was sent). Only the in-memory fake exists today; the httpx adapter over the real
-sidecar (``SIDECAR_FAKE=1``, whose ``/_fake/...`` routes do the same) plugs in as one more
-harness in ``HARNESSES`` and ``harness``.
+what was sent). ``memory`` is the in-memory fake; ``sidecar`` is the httpx adapter
+(``BaileysWhatsAppGateway``) over the real sidecar process, started for each test with
+``SIDECAR_FAKE=1`` (a simulated WhatsApp driven through its ``/_fake/...`` routes) and
+its state in the test's temp dir. The last section holds what only the real process can
+show: the correlation id in its logs, and the circuit breaker around a sidecar that stops
+and comes back.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from typing import Protocol
+import contextlib
+import hashlib
+import hmac
+import itertools
+import json
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Protocol
 
+import httpx
 import pytest
 from attrs import frozen
 
 from clientmgr.adapters.memory import InMemoryWhatsAppGateway
+from clientmgr.adapters.memory.whatsapp import phone_variants
+from clientmgr.adapters.whatsapp import (
+    BaileysWhatsAppGateway,
+    BreakerState,
+    SidecarBreaker,
+    SidecarProcess,
+    SidecarStartError,
+)
+from clientmgr.core.correlation import correlation_id
 from clientmgr.errors import (
+    ConfigError,
     NotOnWhatsAppError,
     WhatsAppRequestError,
     WhatsAppSendError,
@@ -26,7 +52,7 @@ from clientmgr.errors import (
 )
 from clientmgr.ports.whatsapp import WaLookup, WaState, WhatsAppGateway
 
-HARNESSES = ["memory"]
+HARNESSES = ["memory", "sidecar"]
 
 ANA = "+5511988887777"
 ANA_JID = "5511988887777@s.whatsapp.net"
@@ -99,10 +125,175 @@ class MemoryHarness:
         return fake
 
 
+SIDECAR_WAIT = 10.0
+"""Seconds a harness waits for the sidecar to reach a state (it takes milliseconds)."""
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], what: str) -> Any:
+    """Poll ``check`` until it returns something truthy; fail after ``SIDECAR_WAIT``."""
+    deadline = time.monotonic() + SIDECAR_WAIT
+    while True:
+        result = await check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {SIDECAR_WAIT}s waiting for {what}")
+        await asyncio.sleep(0.01)
+
+
+def refusing_port() -> socket.socket:
+    """A bound socket that does not listen: connecting to its port is refused at once, and
+    no other process can take the port while the socket is held."""
+    holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    holder.bind(("127.0.0.1", 0))
+    return holder
+
+
+class SidecarHarness:
+    """The real sidecar process; the other side is played through its ``/_fake`` routes.
+
+    With ``SIDECAR_FAKE=1`` every number is on WhatsApp unless removed, while the contract
+    says only the numbers named exist: so naming a number on WhatsApp also removes its
+    9th-digit twin unless that was named too. ``drop`` closes the connection the way a
+    "connection replaced" close does (the sidecar stops and waits for ``start_session``),
+    since after an ordinary drop it reconnects on its own within a second.
+    """
+
+    def __init__(self, sidecar: SidecarProcess) -> None:
+        self.sidecar = sidecar
+        self.gateway: WhatsAppGateway = BaileysWhatsAppGateway(sidecar.url, sidecar.token)
+        self.control = httpx.AsyncClient(
+            base_url=sidecar.url,
+            headers={"Authorization": f"Bearer {sidecar.token}"},
+            timeout=SIDECAR_WAIT,
+            trust_env=False,
+        )
+        self._named: set[str] = set()
+        self._dead: list[tuple[socket.socket, BaileysWhatsAppGateway]] = []
+
+    async def aclose(self) -> None:
+        assert isinstance(self.gateway, BaileysWhatsAppGateway)
+        await self.gateway.aclose()
+        await self.control.aclose()
+        for holder, gateway in self._dead:
+            await gateway.aclose()
+            holder.close()
+
+    async def fake(self, path: str, body: dict[str, Any] | None = None) -> Any:
+        response = await self.control.post(f"/_fake{path}", json=body or {})
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def state_is(self, session_id: str, *states: WaState) -> bool:
+        session = await self.gateway.get_session(session_id)
+        return session is not None and session.state in states
+
+    async def link(self, session_id: str, phone: str) -> None:
+        await self.gateway.start_session(session_id)
+        await eventually(lambda: self.state_is(session_id, WaState.QR), f"{session_id} QR")
+        await self.fake(f"/sessions/{session_id}/scan", {"phone": phone})
+        await eventually(lambda: self.state_is(session_id, WaState.OPEN), f"{session_id} open")
+
+    async def drop(self, session_id: str) -> None:
+        await self.fake(f"/sessions/{session_id}/drop", {"status_code": 440})
+        await eventually(lambda: self.state_is(session_id, WaState.CLOSED), f"{session_id} closed")
+
+    async def on_whatsapp(self, *phones: str) -> None:
+        for phone in phones:
+            digits = phone.removeprefix("+")
+            self._named.add(digits)
+            await self.fake("/numbers", {"phone": phone})
+            await self._remove_twins(digits)
+
+    async def not_on_whatsapp(self, *phones: str) -> None:
+        for phone in phones:
+            digits = phone.removeprefix("+")
+            self._named.discard(digits)
+            await self.fake("/numbers", {"phone": phone, "exists": False})
+            await self._remove_twins(digits)
+
+    async def _remove_twins(self, digits: str) -> None:
+        """Everyone exists by default: the 9th-digit twin exists only if named."""
+        for twin in phone_variants(digits)[1:]:
+            if twin not in self._named:
+                await self.fake("/numbers", {"phone": twin, "exists": False})
+
+    async def fail_sends(self, n: int) -> None:
+        await self.fake("/fail-sends", {"count": n})
+
+    async def sent(self) -> list[Sent]:
+        response = await self.control.get("/_fake/sent")
+        assert response.status_code == 200, response.text
+        return [Sent(m["session_id"], m["to"], m["text"], m["message_id"]) for m in response.json()]
+
+    def unavailable(self) -> WhatsAppGateway:
+        holder = refusing_port()
+        url = f"http://127.0.0.1:{holder.getsockname()[1]}"
+        gateway = BaileysWhatsAppGateway(url, self.sidecar.token)
+        self._dead.append((holder, gateway))
+        return gateway
+
+
+class SidecarSupply:
+    """Boots sidecars ahead of need: node takes most of a second to start, a test a few
+    milliseconds to run, so the next ones start in the background while this one runs."""
+
+    SPARES = 2
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        self._booted = itertools.count(1)
+        self._pool = ThreadPoolExecutor(max_workers=self.SPARES, thread_name_prefix="sidecar")
+        self._spares: deque[Future[SidecarProcess]] = deque()
+
+    def take(self) -> SidecarProcess:
+        first = self._spares.popleft() if self._spares else self._boot()
+        while len(self._spares) < self.SPARES:
+            self._spares.append(self._boot())
+        return first.result()
+
+    def close(self) -> None:
+        while self._spares:
+            spare = self._spares.popleft()
+            with contextlib.suppress(Exception):
+                spare.result().stop()
+        self._pool.shutdown()
+
+    def _boot(self) -> Future[SidecarProcess]:
+        state_dir = self._root / f"sidecar-{next(self._booted)}"
+        return self._pool.submit(SidecarProcess.start, state_dir=state_dir)
+
+
+@pytest.fixture(scope="module")
+def sidecar_supply(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SidecarSupply]:
+    supply = SidecarSupply(tmp_path_factory.mktemp("sidecars"))
+    try:
+        yield supply
+    finally:
+        supply.close()
+
+
+@pytest.fixture
+def sidecar(sidecar_supply: SidecarSupply) -> Iterator[SidecarProcess]:
+    """A fresh real sidecar (``SIDECAR_FAKE=1``) for this test alone, state on disk.
+
+    Synchronous so the ``harness`` fixture can ask for it by name (pytest-asyncio cannot
+    hand an async fixture to ``getfixturevalue``)."""
+    with sidecar_supply.take() as process:
+        yield process
+
+
 @pytest.fixture(params=HARNESSES)
 async def harness(request: pytest.FixtureRequest) -> AsyncIterator[WhatsAppHarness]:
     if request.param == "memory":
         yield MemoryHarness()
+        return
+    if request.param == "sidecar":
+        sidecar_harness = SidecarHarness(request.getfixturevalue("sidecar"))
+        try:
+            yield sidecar_harness
+        finally:
+            await sidecar_harness.aclose()
         return
     raise AssertionError(f"no harness {request.param}")
 
@@ -443,3 +634,201 @@ async def test_fake_fail_next_with_a_chosen_error() -> None:
             await fake.send_text("acc-1", ANA, "Olá", key)
     await fake.send_text("acc-1", ANA, "Olá", "k3")
     assert [m.idempotency_key for m in fake.sent_to(ANA_JID)] == ["k3"]
+
+
+# -- only the real sidecar process can show these ---------------------------------------
+
+
+class ManualClock:
+    """Seconds for ``SidecarBreaker``, moved by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class CountingTransport(httpx.AsyncHTTPTransport):
+    """The real network, counting the requests that reached it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests += 1
+        return await super().handle_async_request(request)
+
+
+@pytest.fixture
+async def real(sidecar: SidecarProcess) -> AsyncIterator[SidecarHarness]:
+    """The sidecar harness alone, for what the in-memory fake has no notion of."""
+    sidecar_harness = SidecarHarness(sidecar)
+    try:
+        yield sidecar_harness
+    finally:
+        await sidecar_harness.aclose()
+
+
+def request_ids(sidecar: SidecarProcess, path: str) -> list[str]:
+    return [
+        str(record["req_id"])
+        for record in sidecar.log_records()
+        if record.get("msg") == "request" and record.get("path") == path and "req_id" in record
+    ]
+
+
+async def test_the_correlation_id_reaches_the_sidecar_log(real: SidecarHarness) -> None:
+    token = correlation_id.set("corr-4f2a9c1e")
+    try:
+        await real.gateway.get_session("acc-7")
+    finally:
+        correlation_id.reset(token)
+    await real.gateway.get_session("acc-8")  # no correlation id: a fresh one is made up
+
+    async def logged() -> bool:
+        return bool(request_ids(real.sidecar, "/sessions/acc-8"))
+
+    await eventually(logged, "the sidecar's request log lines")
+    assert request_ids(real.sidecar, "/sessions/acc-7") == ["corr-4f2a9c1e"]
+    [made_up] = request_ids(real.sidecar, "/sessions/acc-8")
+    assert len(made_up) == 16
+    assert made_up != "corr-4f2a9c1e"
+
+
+async def test_breaker_opens_while_the_sidecar_is_down_and_nothing_is_lost(
+    real: SidecarHarness,
+) -> None:
+    clock = ManualClock()
+    network = CountingTransport()
+    breaker = SidecarBreaker(fail_max=2, reset_timeout=30, clock=clock)
+    gateway = BaileysWhatsAppGateway(
+        real.sidecar.url, real.sidecar.token, breaker=breaker, transport=network
+    )
+    async with gateway:
+        await real.link("acc-1", SELLER)
+        first = await gateway.send_text("acc-1", ANA, "Olá", "reminder-1")
+
+        await real.sidecar.astop()  # the state directory is the test's: it stays
+        for _ in range(2):
+            with pytest.raises(WhatsAppUnavailableError):
+                await gateway.send_text("acc-1", ANA, "Olá", "reminder-2")
+        assert gateway.breaker_state is BreakerState.OPEN
+        reached = network.requests
+        with pytest.raises(WhatsAppUnavailableError, match="breaker open"):
+            await gateway.send_text("acc-1", ANA, "Olá", "reminder-2")
+        assert network.requests == reached  # refused without touching the network
+
+        await real.sidecar.arestart()  # same port, same state: the phone is still linked
+        with pytest.raises(WhatsAppUnavailableError):  # still waiting out reset_timeout
+            await gateway.get_session("acc-1")
+        clock.now += 30
+        resumed = await gateway.get_session("acc-1")  # the trial call
+        assert resumed is not None
+        assert resumed.qr is None
+        assert gateway.breaker_state is BreakerState.CLOSED
+        await eventually(lambda: real.state_is("acc-1", WaState.OPEN), "acc-1 resumed without a QR")
+        assert await gateway.send_text("acc-1", ANA, "Olá", "reminder-1") == first
+        second = await gateway.send_text("acc-1", ANA, "Olá", "reminder-2")
+        assert [s.message_id for s in await real.sent()] == [second]  # after the restart
+
+
+async def test_a_hung_sidecar_times_out_as_unavailable(real: SidecarHarness) -> None:
+    timeout = httpx.Timeout(connect=1.0, read=0.3, write=1.0, pool=1.0)
+    async with BaileysWhatsAppGateway(real.sidecar.url, real.sidecar.token, timeout=timeout) as g:
+        await g.get_session("acc-1")  # a pooled connection, so only the read can hang
+        real.sidecar.pause()
+        try:
+            with pytest.raises(WhatsAppUnavailableError, match="in time"):
+                await g.get_session("acc-1")
+        finally:
+            real.sidecar.resume()
+        assert g.breaker.fail_counter == 1
+        assert await g.get_session("acc-1") is None
+        assert g.breaker.fail_counter == 0
+
+
+async def test_a_wrong_token_is_a_config_error(real: SidecarHarness) -> None:
+    async with BaileysWhatsAppGateway(real.sidecar.url, "not-the-token") as gateway:
+        for _ in range(gateway.breaker.fail_max + 1):
+            with pytest.raises(ConfigError, match="SIDECAR_TOKEN differs"):
+                await gateway.get_session("acc-1")
+        assert gateway.breaker_state is BreakerState.CLOSED  # not the sidecar's fault
+
+
+async def test_unlinked_from_the_phone_is_logged_out(real: SidecarHarness) -> None:
+    await real.link("acc-1", SELLER)
+    await real.fake("/sessions/acc-1/logout")
+    await eventually(lambda: real.state_is("acc-1", WaState.LOGGED_OUT), "logged_out")
+    session = await real.gateway.get_session("acc-1")
+    assert session is not None
+    assert (session.phone, session.reason, session.qr) == (None, "logged_out", None)
+    with pytest.raises(WhatsAppSessionNotOpenError) as caught:
+        await real.gateway.send_text("acc-1", ANA, "Olá", "k1")
+    assert caught.value.state == "logged_out"
+    again = await real.gateway.start_session("acc-1")
+    assert again.state in (WaState.CONNECTING, WaState.QR)
+
+
+async def test_the_qr_rotates(real: SidecarHarness) -> None:
+    await real.gateway.start_session("acc-1")
+    await eventually(lambda: real.state_is("acc-1", WaState.QR), "a QR")
+    first = await real.gateway.get_session("acc-1")
+    await real.fake("/sessions/acc-1/qr")
+
+    async def rotated() -> bool:
+        session = await real.gateway.get_session("acc-1")
+        return session is not None and session.qr not in (None, first.qr if first else None)
+
+    await eventually(rotated, "a new QR")
+
+
+# -- the sidecar process helper ---------------------------------------------------------
+
+
+def test_a_sidecar_that_cannot_start_says_why(tmp_path: Path) -> None:
+    with pytest.raises(SidecarStartError, match="SIDECAR_TOKEN must not contain spaces"):
+        SidecarProcess.start(token="two words", state_dir=tmp_path)
+    with pytest.raises(SidecarStartError, match="npm ci"):
+        SidecarProcess.start(sidecar_dir=tmp_path)
+
+
+async def test_events_reach_the_events_url_signed() -> None:
+    received: list[tuple[bytes, str]] = []
+
+    class Events(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((body, self.headers["X-Signature"]))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Events)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    events_url = f"http://127.0.0.1:{server.server_address[1]}/whatsapp/events"
+    try:
+        with SidecarProcess.start(events_url=events_url, events_secret="shh") as process:
+            harness = SidecarHarness(process)
+            try:
+                await harness.link("acc-1", SELLER)
+
+                async def opened() -> bool:
+                    return any(b'"state":"open"' in body for body, _ in received)
+
+                await eventually(opened, "the open state event")
+            finally:
+                await harness.aclose()
+    finally:
+        server.shutdown()
+        server.server_close()
+    for body, signature in received:
+        expected = hmac.new(b"shh", body, hashlib.sha256).hexdigest()
+        assert signature == f"sha256={expected}"
+    types = [json.loads(body)["type"] for body, _ in received]
+    assert "qr" in types
+    assert "state" in types

@@ -156,6 +156,8 @@ export class FakeWhatsApp extends EventEmitter {
   constructor({ numbers = [], existsByDefault = false, qrIntervalMs = 0, connectDelayMs = 1, autoAck = false } = {}) {
     super();
     this.numbers = new Map();
+    /** Numbers taken off WhatsApp: absent even when everyone else exists by default. */
+    this.removed = new Set();
     for (const n of numbers) {
       if (typeof n === 'string') this.addNumber(n);
       else this.addNumber(n.phone, { lid: n.lid });
@@ -185,18 +187,21 @@ export class FakeWhatsApp extends EventEmitter {
   addNumber(phone, { lid } = {}) {
     const d = digits(phone);
     this.numbers.set(d, { lid: lid ? `${digits(lid)}@lid` : null });
+    this.removed.delete(d);
     return this;
   }
 
   removeNumber(phone) {
-    this.numbers.delete(digits(phone));
+    const d = digits(phone);
+    this.numbers.delete(d);
+    this.removed.add(d);
     return this;
   }
 
   /** The number WhatsApp knows for `number`, or null. */
   resolve(number) {
     if (this.numbers.has(number)) return number;
-    return this.existsByDefault ? number : null;
+    return this.existsByDefault && !this.removed.has(number) ? number : null;
   }
 
   /** The latest socket of a session, or undefined. */

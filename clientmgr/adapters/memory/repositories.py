@@ -11,7 +11,7 @@ import copy
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -36,6 +36,7 @@ from clientmgr.errors import (
     InvalidMoneyError,
     NotFoundError,
 )
+from clientmgr.ports.pacing import SessionPacing
 from clientmgr.ports.repositories import ClientTally, OutboxActivity, Tally
 
 __all__ = [
@@ -437,6 +438,157 @@ class InMemoryOutboxRepository(_Repository):
             sent=sum(1 for m in messages if m.sent_at is not None and start <= m.sent_at < end),
             pending=sum(1 for m in messages if m.status in waiting),
         )
+
+    # -- the dispatcher: like SQL's UPDATE … WHERE, these read the latest committed rows
+    # (``Transaction.fresh``), not the snapshot the unit of work began on, so a claim never
+    # takes a row another unit of work claimed meanwhile. Claim and commit without awaiting
+    # anything else in between (the dispatcher does), and nothing can interleave.
+
+    async def claim_due(
+        self,
+        now: datetime,
+        *,
+        owner: str,
+        lease: timedelta,
+        limit: int,
+        per_account: int | None = None,
+    ) -> Sequence[OutboxMessage]:
+        if limit < 1 or (per_account is not None and per_account < 1):
+            raise ValueError("limit and per_account must be at least 1")
+        now = _as_utc(now)
+        tx = self._tx()
+        held_back = {
+            pacing.account_id
+            for pacing in tx.fresh("wa_pacing").values()
+            if pacing.next_send_at > now
+        }
+        due = sorted(
+            (
+                m
+                for m in tx.fresh("outbox").values()
+                if m.account_id not in held_back and _claimable(m, now)
+            ),
+            key=lambda m: (m.next_attempt_at, m.id),
+        )
+        taken: list[OutboxMessage] = []
+        per: Counter[int] = Counter()
+        for message in due:
+            if len(taken) == limit:
+                break
+            if per_account is not None and per[message.account_id] >= per_account:
+                continue
+            per[message.account_id] += 1
+            taken.append(message)
+        claimed = [
+            evolve(
+                m,
+                status=OutboxStatus.SENDING,
+                lease_until=now + lease,
+                attempts=m.attempts + 1,
+            )
+            for m in taken
+        ]
+        table, owners = tx.write("outbox"), tx.write("outbox_lease_owner")
+        for message in claimed:
+            table.put(message.id, message)
+            owners.put(message.id, owner)
+        return claimed
+
+    async def mark_sent(
+        self, account_id: int, message_id: int, *, provider_message_id: str, at: datetime
+    ) -> bool:
+        tx = self._tx()
+        current: OutboxMessage | None = tx.fresh("outbox").get(message_id)
+        if (
+            current is None
+            or current.account_id != account_id
+            or current.status not in (OutboxStatus.QUEUED, OutboxStatus.SENDING)
+        ):
+            return False
+        sent = evolve(
+            current,
+            status=OutboxStatus.SENT,
+            provider_message_id=provider_message_id,
+            sent_at=_as_utc(at),
+            lease_until=None,
+            last_error=None,
+        )
+        tx.write("outbox").put(message_id, sent)
+        tx.write("outbox_lease_owner").remove(message_id)
+        return True
+
+    async def release_claim(
+        self,
+        account_id: int,
+        message_id: int,
+        owner: str,
+        status: OutboxStatus,
+        *,
+        next_attempt_at: datetime | None = None,
+        error: str | None = None,
+        refund_attempt: bool = False,
+    ) -> bool:
+        changes: dict[str, Any] = {"status": status, "lease_until": None}
+        if status is OutboxStatus.QUEUED:
+            if next_attempt_at is None:
+                raise ValueError("a message going back to the queue needs next_attempt_at")
+            changes["next_attempt_at"] = _as_utc(next_attempt_at)
+        elif status not in (OutboxStatus.FAILED, OutboxStatus.CANCELLED):
+            raise ValueError(f"a claim ends queued, failed or cancelled, not {status.value}")
+        if error is not None:
+            changes["last_error"] = error
+        tx = self._tx()
+        current: OutboxMessage | None = tx.fresh("outbox").get(message_id)
+        if (
+            current is None
+            or current.account_id != account_id
+            or current.status is not OutboxStatus.SENDING
+            or tx.fresh("outbox_lease_owner").get(message_id) != owner
+        ):
+            return False
+        if refund_attempt:
+            changes["attempts"] = max(0, current.attempts - 1)
+        tx.write("outbox").put(message_id, evolve(current, **changes))
+        tx.write("outbox_lease_owner").remove(message_id)
+        return True
+
+    async def lock_pacing(self, session_id: str, account_id: int, now: datetime) -> SessionPacing:
+        tx = self._tx()
+        pacing: SessionPacing | None = tx.fresh("wa_pacing").get(session_id)
+        if pacing is not None:
+            return pacing
+        if not _account_exists(tx, account_id):
+            raise AccountNotFoundError(f"Conta {account_id} não encontrada.")
+        now = _as_utc(now)
+        pacing = SessionPacing(
+            session_id=session_id,
+            account_id=account_id,
+            next_send_at=now,
+            day=now.date(),
+            first_seen_at=now,
+            updated_at=now,
+        )
+        tx.write("wa_pacing").put(session_id, pacing)
+        return pacing
+
+    async def save_pacing(self, pacing: SessionPacing) -> None:
+        if pacing.sent_today < 0:
+            raise ValueError("sent_today cannot be negative")
+        self._tx().write("wa_pacing").put(pacing.session_id, _stored(pacing))
+
+    async def get_pacing(self, session_id: str) -> SessionPacing | None:
+        pacing: SessionPacing | None = self._tx().fresh("wa_pacing").get(session_id)
+        return pacing
+
+
+def _claimable(message: OutboxMessage, now: datetime) -> bool:
+    if message.status is OutboxStatus.QUEUED:
+        return message.next_attempt_at <= now
+    return (
+        message.status is OutboxStatus.SENDING
+        and message.lease_until is not None
+        and message.lease_until <= now
+    )
 
 
 class InMemorySubscriptionRepository(_Repository):

@@ -109,6 +109,8 @@ def _empty_tables() -> dict[str, Table[Any, Any]]:
         "outbox": Table({"dedupe_key": lambda m: m.dedupe_key}),
         "subscriptions": Table({"mp_payment_id": lambda s: s.mp_payment_id}),
         "audit": Table(),
+        "wa_pacing": Table(),
+        "outbox_lease_owner": Table(),  # outbox id → the claim holding it (SQL's lease_owner)
     }
 
 
@@ -130,6 +132,27 @@ class Transaction:
             self.written[name] = self.base[name].copy()
         return self.written[name]
 
+    def fresh(self, name: str) -> dict[Any, Any]:
+        """The rows as committed right now, with this transaction's own changes on top.
+
+        What a SQL ``UPDATE … WHERE`` or ``SELECT … FOR UPDATE`` sees under READ COMMITTED,
+        rather than the snapshot this transaction began on: the dispatcher's claims must
+        not take a row another unit of work claimed since. Read-only: write through
+        ``write(name)``, whose changes commit row by row on top of newer commits.
+        """
+        committed = self.store.committed(name)
+        written = self.written.get(name)
+        if written is None:
+            return dict(committed.rows)
+        base = self.base[name]
+        rows = dict(committed.rows)
+        for key, row in written.rows.items():
+            if base.rows.get(key) is not row:
+                rows[key] = row
+        for key in base.rows.keys() - written.rows.keys():
+            rows.pop(key, None)
+        return rows
+
 
 class InMemoryStore:
     """The committed data of one in-memory "database"; share one store between unit of works."""
@@ -147,6 +170,10 @@ class InMemoryStore:
         from clientmgr.adapters.memory.unit_of_work import InMemoryUnitOfWork
 
         return InMemoryUnitOfWork(self)
+
+    def committed(self, name: str) -> Table[Any, Any]:
+        """The table as last committed (never changed in place: treat as read-only)."""
+        return self._tables[name]
 
     def next_id(self, table: str) -> int:
         return next(self._ids[table])

@@ -44,6 +44,7 @@ __all__ = [
     "payments_table",
     "subscription_payments_table",
     "templates_table",
+    "wa_pacing_table",
 ]
 
 NAMING_CONVENTION = {
@@ -166,6 +167,9 @@ outbox_table = Table(
     Column("sent_at", UtcDateTime, nullable=True),
     Column("delivered_at", UtcDateTime, nullable=True),
     Column("read_at", UtcDateTime, nullable=True),
+    # Which dispatcher claim holds a ``sending`` row (a random token per claim): only that
+    # claim may settle it, so a worker whose lease ran out cannot undo its successor's work.
+    Column("lease_owner", Text, nullable=True),
     ForeignKeyConstraint(["account_id", "client_id"], ["clients.account_id", "clients.id"]),
     UniqueConstraint("dedupe_key"),
     CheckConstraint("attempts >= 0", name="attempts_not_negative"),
@@ -219,4 +223,22 @@ bot_state_table = Table(
     Column("key", Text, primary_key=True),
     Column("value", Text, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# The outbox dispatcher's pacing per WhatsApp session (``ports.pacing.SessionPacing``):
+# in the database so every dispatcher replica keeps the same interval and daily count.
+# ``account_id`` lets the claim query skip sessions that may not send yet in one join.
+wa_pacing_table = Table(
+    "wa_pacing",
+    metadata,
+    Column("session_id", String(64), primary_key=True),
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
+    Column("next_send_at", UtcDateTime, nullable=False),
+    Column("day", Date, nullable=False),
+    Column("sent_today", Integer, nullable=False, server_default="0"),
+    Column("first_seen_at", UtcDateTime, nullable=False),
+    Column("pause_reason", String(32), nullable=True),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint("sent_today >= 0", name="sent_today_not_negative"),
+    Index(None, "account_id", "next_send_at"),
 )

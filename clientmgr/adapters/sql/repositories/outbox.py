@@ -1,13 +1,21 @@
-"""Queued WhatsApp messages in SQL: one row per dedupe key, however often a reminder is planned."""
+"""Queued WhatsApp messages in SQL: one row per dedupe key, however often a reminder is planned.
+
+The dispatcher's part (``claim_due`` … ``get_pacing``): PostgreSQL claims with ``SELECT …
+FOR UPDATE SKIP LOCKED`` in a CTE feeding the ``UPDATE``, so concurrent workers split the
+due rows without waiting on each other; SQLite claims with one ``UPDATE … RETURNING``,
+which the engine runs under ``BEGIN IMMEDIATE`` (one writer at a time), so it is atomic
+too. Pacing rows are locked the same way: written first (an ``INSERT … ON CONFLICT DO
+NOTHING`` takes SQLite's write lock), then read ``FOR UPDATE``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from attrs import evolve
-from sqlalchemy import and_, case, func, select, update
+from sqlalchemy import and_, case, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,13 +23,16 @@ from clientmgr.adapters.sql.mapping import outbox_message_from_row, outbox_messa
 from clientmgr.adapters.sql.repositories._common import (
     account_exists,
     client_exists,
+    dialect_name,
     insert_for,
     rowcount,
 )
 from clientmgr.adapters.sql.tables import outbox_table as t
+from clientmgr.adapters.sql.tables import wa_pacing_table as p
 from clientmgr.adapters.sql.types import as_utc
 from clientmgr.core.outbox import OutboxMessage, OutboxStatus
 from clientmgr.errors import AccountNotFoundError, ClientNotFoundError, ConflictError, NotFoundError
+from clientmgr.ports.pacing import PauseReason, SessionPacing
 from clientmgr.ports.repositories import OutboxActivity
 
 __all__ = ["STATUS_TIMESTAMP_COLUMNS", "SqlAlchemyOutboxRepository"]
@@ -133,3 +144,198 @@ class SqlAlchemyOutboxRepository:
         )
         queued, sent_count, pending = (await self._session.execute(query)).one()
         return OutboxActivity(queued=int(queued), sent=int(sent_count), pending=int(pending))
+
+    # -- the dispatcher ----------------------------------------------------------------
+
+    async def claim_due(
+        self,
+        now: datetime,
+        *,
+        owner: str,
+        lease: timedelta,
+        limit: int,
+        per_account: int | None = None,
+    ) -> Sequence[OutboxMessage]:
+        if limit < 1 or (per_account is not None and per_account < 1):
+            raise ValueError("limit and per_account must be at least 1")
+        now = as_utc(now)
+        o = t.alias("candidate")
+        candidates = (
+            select(o.c.id)
+            .where(_claimable(o, now))
+            .order_by(o.c.next_attempt_at, o.c.id)
+            .limit(limit)
+        )
+        if per_account is not None:
+            r = t.alias("ranked")
+            ranked = (
+                select(
+                    r.c.id,
+                    func.row_number()
+                    .over(partition_by=r.c.account_id, order_by=(r.c.next_attempt_at, r.c.id))
+                    .label("rank"),
+                )
+                .where(_claimable(r, now))
+                .subquery("ranking")
+            )
+            candidates = candidates.where(
+                o.c.id.in_(select(ranked.c.id).where(ranked.c.rank <= per_account))
+            )
+        values = {
+            "status": OutboxStatus.SENDING.value,
+            "lease_until": now + lease,
+            "lease_owner": owner,
+            "attempts": t.c.attempts + 1,
+        }
+        if dialect_name(self._session) == "postgresql":
+            picked = candidates.with_for_update(skip_locked=True).cte("picked")
+            statement = update(t).where(t.c.id == picked.c.id)
+        else:
+            statement = update(t).where(t.c.id.in_(candidates))
+        rows = (await self._session.execute(statement.values(values).returning(*t.c))).mappings()
+        claimed = [outbox_message_from_row(row) for row in rows]
+        claimed.sort(key=lambda m: (m.next_attempt_at, m.id or 0))
+        return claimed
+
+    async def mark_sent(
+        self, account_id: int, message_id: int, *, provider_message_id: str, at: datetime
+    ) -> bool:
+        statement = (
+            update(t)
+            .where(
+                t.c.account_id == account_id,
+                t.c.id == message_id,
+                t.c.status.in_([OutboxStatus.QUEUED.value, OutboxStatus.SENDING.value]),
+            )
+            .values(
+                status=OutboxStatus.SENT.value,
+                provider_message_id=provider_message_id,
+                sent_at=as_utc(at),
+                lease_until=None,
+                lease_owner=None,
+                last_error=None,
+            )
+        )
+        return rowcount(await self._session.execute(statement)) == 1
+
+    async def release_claim(
+        self,
+        account_id: int,
+        message_id: int,
+        owner: str,
+        status: OutboxStatus,
+        *,
+        next_attempt_at: datetime | None = None,
+        error: str | None = None,
+        refund_attempt: bool = False,
+    ) -> bool:
+        values: dict[str, Any] = {
+            "status": status.value,
+            "lease_until": None,
+            "lease_owner": None,
+            **_release_changes(status, next_attempt_at, error),
+        }
+        if refund_attempt:
+            values["attempts"] = case((t.c.attempts > 0, t.c.attempts - 1), else_=0)
+        statement = (
+            update(t)
+            .where(
+                t.c.account_id == account_id,
+                t.c.id == message_id,
+                t.c.status == OutboxStatus.SENDING.value,
+                t.c.lease_owner == owner,
+            )
+            .values(values)
+        )
+        return rowcount(await self._session.execute(statement)) == 1
+
+    async def lock_pacing(self, session_id: str, account_id: int, now: datetime) -> SessionPacing:
+        query = select(p).where(p.c.session_id == session_id).with_for_update()
+        if dialect_name(self._session) == "postgresql":
+            # Row locks exist there: lock the row if it is there (one round trip, the usual
+            # case). SQLite locks the whole database on the first write, so it writes first.
+            row = (await self._session.execute(query)).mappings().first()
+            if row is not None:
+                return _pacing_from_row(row)
+        now = as_utc(now)
+        fresh = SessionPacing(
+            session_id=session_id,
+            account_id=account_id,
+            next_send_at=now,
+            day=now.date(),
+            first_seen_at=now,
+            updated_at=now,
+        )
+        await self._session.execute(
+            insert_for(self._session, p)
+            .values(_pacing_values(fresh))
+            .on_conflict_do_nothing(index_elements=[p.c.session_id])
+        )
+        row = (await self._session.execute(query)).mappings().one()
+        return _pacing_from_row(row)
+
+    async def save_pacing(self, pacing: SessionPacing) -> None:
+        values = _pacing_values(pacing)
+        statement = (
+            insert_for(self._session, p)
+            .values(values)
+            .on_conflict_do_update(index_elements=[p.c.session_id], set_=values)
+        )
+        await self._session.execute(statement)
+
+    async def get_pacing(self, session_id: str) -> SessionPacing | None:
+        query = select(p).where(p.c.session_id == session_id)
+        row = (await self._session.execute(query)).mappings().first()
+        return None if row is None else _pacing_from_row(row)
+
+
+def _claimable(o: Any, now: datetime) -> Any:
+    """Due (queued and its time came, or sending with a dead lease) in a session that may send."""
+    due = or_(
+        and_(o.c.status == OutboxStatus.QUEUED.value, o.c.next_attempt_at <= now),
+        and_(o.c.status == OutboxStatus.SENDING.value, o.c.lease_until <= now),
+    )
+    held_back = exists().where(p.c.account_id == o.c.account_id, p.c.next_send_at > now)
+    return and_(due, ~held_back)
+
+
+def _release_changes(
+    status: OutboxStatus, next_attempt_at: datetime | None, error: str | None
+) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    if status is OutboxStatus.QUEUED:
+        if next_attempt_at is None:
+            raise ValueError("a message going back to the queue needs next_attempt_at")
+        changes["next_attempt_at"] = as_utc(next_attempt_at)
+    elif status not in (OutboxStatus.FAILED, OutboxStatus.CANCELLED):
+        raise ValueError(f"a claim ends queued, failed or cancelled, not {status.value}")
+    if error is not None:
+        changes["last_error"] = error
+    return changes
+
+
+def _pacing_values(pacing: SessionPacing) -> dict[str, Any]:
+    return {
+        "session_id": pacing.session_id,
+        "account_id": pacing.account_id,
+        "next_send_at": as_utc(pacing.next_send_at),
+        "day": pacing.day,
+        "sent_today": pacing.sent_today,
+        "first_seen_at": as_utc(pacing.first_seen_at),
+        "pause_reason": None if pacing.pause_reason is None else pacing.pause_reason.value,
+        "updated_at": as_utc(pacing.updated_at),
+    }
+
+
+def _pacing_from_row(row: Any) -> SessionPacing:
+    reason = row["pause_reason"]
+    return SessionPacing(
+        session_id=row["session_id"],
+        account_id=row["account_id"],
+        next_send_at=row["next_send_at"],
+        day=row["day"],
+        sent_today=row["sent_today"],
+        first_seen_at=row["first_seen_at"],
+        updated_at=row["updated_at"],
+        pause_reason=None if reason is None else PauseReason(reason),
+    )
