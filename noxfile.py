@@ -23,11 +23,12 @@ def _install(session: nox.Session) -> None:
 def test(session: nox.Session) -> None:
     """Python suites (unit, contract on memory/SQLite/PostgreSQL, e2e) and the sidecar's tests."""
     _install(session)
+    # The sidecar's packages come first: the Python contract suite starts the real sidecar.
+    with session.chdir(ROOT / "baileys"):
+        session.run("npm", "ci", "--no-audit", "--no-fund", external=True)
     session.run("pytest", *session.posargs)
-    if (ROOT / "baileys" / "package.json").exists():
-        with session.chdir(ROOT / "baileys"):
-            session.run("npm", "ci", "--no-audit", "--no-fund", external=True)
-            session.run("npm", "test", external=True)
+    with session.chdir(ROOT / "baileys"):
+        session.run("npm", "test", external=True)
 
 
 @nox.session

@@ -19,9 +19,12 @@ from clientmgr.adapters.memory import (
     InMemoryStore,
     InMemoryWhatsAppGateway,
 )
+from clientmgr.adapters.memory.planning import InMemoryReminderPlanner
 from clientmgr.adapters.sql.bot_state import SqlAlchemyBotStateStore
 from clientmgr.adapters.sql.engine import create_engine, create_session_factory
+from clientmgr.adapters.sql.locks import JobLocks, job_locks_for
 from clientmgr.adapters.sql.migrate import ensure_schema_current
+from clientmgr.adapters.sql.planning import SqlReminderPlanner
 from clientmgr.adapters.sql.unit_of_work import sql_unit_of_work_factory
 from clientmgr.adapters.whatsapp import BaileysWhatsAppGateway
 from clientmgr.app import Clientmgr
@@ -41,6 +44,8 @@ class Storage:
 
     unit_of_work: UnitOfWorkFactory
     bot_state: BotStateStore
+    planner: SqlReminderPlanner | InMemoryReminderPlanner  # also the daily-summary reports
+    job_locks: JobLocks
 
 
 async def open_storage(url: str, check_schema: bool = True) -> AsyncIterator[Storage]:
@@ -50,14 +55,25 @@ async def open_storage(url: str, check_schema: bool = True) -> AsyncIterator[Sto
     says to run ``clientmgr migrate``.
     """
     if url.startswith(MEMORY_URL):
-        yield Storage(InMemoryStore().unit_of_work, InMemoryBotStateStore())
+        store = InMemoryStore()
+        yield Storage(
+            store.unit_of_work,
+            InMemoryBotStateStore(),
+            InMemoryReminderPlanner(store),
+            job_locks_for(None),
+        )
         return
     if check_schema:
         await ensure_schema_current(url)
     engine = create_engine(url)
     try:
         sessions = create_session_factory(engine)
-        yield Storage(sql_unit_of_work_factory(sessions), SqlAlchemyBotStateStore(sessions))
+        yield Storage(
+            sql_unit_of_work_factory(sessions),
+            SqlAlchemyBotStateStore(sessions),
+            SqlReminderPlanner(sessions),
+            job_locks_for(engine),
+        )
     finally:
         await engine.dispose()
 

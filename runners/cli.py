@@ -107,6 +107,21 @@ def web(database_url: DatabaseUrl = None) -> None:
         raise typer.Exit(1) from exc
 
 
+@app.command()
+def worker(database_url: DatabaseUrl = None) -> None:
+    """Run the scheduler and the paced WhatsApp dispatcher (SIDECAR_URL for the real sidecar)."""
+    from runners.worker import run_worker
+
+    settings = Settings.from_env()
+    if database_url:
+        settings = evolve(settings, database_url=database_url)
+    try:
+        asyncio.run(run_worker(settings))
+    except ClientmgrError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+
+
 @app.command("pix")
 def pix(
     key: Annotated[str, typer.Option(help="PIX key: CPF, CNPJ, e-mail, phone or random key.")],
