@@ -1,4 +1,4 @@
-"""Railway entry point: migrate, then run the role named by CLIENTMGR_ROLE (default ``bot``)."""
+"""Railway entry point: migrate, then run the role in CLIENTMGR_ROLE: bot, web or worker."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from runners.bot import run_bot
 
 __all__ = ["ROLES", "main"]
 
-ROLES = ("bot",)
+ROLES = ("bot", "web", "worker")
 
 
 def main() -> None:
@@ -23,7 +23,16 @@ def main() -> None:
             raise ConfigError(f"CLIENTMGR_ROLE={role!r} is not a role: use one of {ROLES}.")
         settings = Settings.from_env()
         asyncio.run(migrate(settings.database_url))
-        asyncio.run(run_bot(settings))
+        if role == "web":
+            from runners.web import run_web
+
+            asyncio.run(run_web(settings))
+        elif role == "worker":
+            from runners.worker import run_worker
+
+            asyncio.run(run_worker(settings))
+        else:
+            asyncio.run(run_bot(settings))
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(1) from exc
