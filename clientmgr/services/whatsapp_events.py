@@ -52,6 +52,7 @@ from clientmgr.ports.notifier import NoticeAction, SellerNotice, SellerNotifier
 from clientmgr.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from clientmgr.ports.whatsapp_events import EventLookupsFactory
 from clientmgr.services.accounts import audit
+from clientmgr.services.dispatch import resume_session
 
 __all__ = [
     "OPT_OUT_WORDS",
@@ -400,6 +401,8 @@ class WhatsAppEvents:
             return EventResult(Outcome.IGNORED, f"no account {account_id}")
         last_action = None if last is None else last.action
         if state == "open":
+            # The queue of a session that was not open resumes now, not at the next recheck.
+            await resume_session(self._uow_factory, self._clock, account_id)
             if last_action not in (DROPPED, QR_SENT):
                 return EventResult(Outcome.UNCHANGED, "open, and no drop was reported")
             phone = event.data.get("phone")

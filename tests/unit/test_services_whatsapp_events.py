@@ -533,3 +533,25 @@ async def test_old_states_and_qr_codes_are_not_news(events, clock, notifier, acc
     fresh_qr = evolve(stale_qr, ts=clock.now() - timedelta(seconds=10))
     assert (await events.apply(fresh_qr)).outcome is Outcome.APPLIED
     assert notifier.keys() == ["events.wa_logged_out", "events.wa_qr"]
+
+
+async def test_open_state_resumes_a_queue_paused_for_a_closed_session(
+    events, uow_factory, clock, account_id
+):
+    from clientmgr.ports.pacing import PauseReason
+
+    session = whatsapp.session_id_for(account_id)
+    later = clock.now() + timedelta(hours=1)
+    async with uow_factory() as uow:
+        pacing = await uow.outbox.lock_pacing(session, account_id, clock.now())
+        await uow.outbox.save_pacing(
+            evolve(pacing, next_send_at=later, pause_reason=PauseReason.SESSION_NOT_OPEN)
+        )
+        await uow.commit()
+
+    await events.apply(state(account_id, "open"))
+
+    async with uow_factory() as uow:
+        resumed = await uow.outbox.get_pacing(session)
+    assert resumed.pause_reason is None
+    assert resumed.next_send_at == clock.now()
