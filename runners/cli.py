@@ -77,19 +77,24 @@ def migrate(database_url: DatabaseUrl = None) -> None:
     typer.echo("database is up to date")
 
 
+def _serve(database_url: str | None, role: Callable[[Settings], Awaitable[None]]) -> None:
+    """Run a long-lived role until it stops; our errors become a message and exit code 1."""
+    settings = Settings.from_env()
+    if database_url:
+        settings = evolve(settings, database_url=database_url)
+    try:
+        asyncio.run(role(settings))
+    except ClientmgrError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+
+
 @app.command()
 def bot(database_url: DatabaseUrl = None) -> None:
     """Run the Telegram bot (TELEGRAM_BOT_TOKEN; polling, or webhook with TELEGRAM_WEBHOOK_URL)."""
     from runners.bot import run_bot
 
-    settings = Settings.from_env()
-    if database_url:
-        settings = evolve(settings, database_url=database_url)
-    try:
-        asyncio.run(run_bot(settings))
-    except ClientmgrError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
+    _serve(database_url, run_bot)
 
 
 @app.command()
@@ -97,14 +102,7 @@ def web(database_url: DatabaseUrl = None) -> None:
     """Run the web runner on PORT: WhatsApp sidecar events, /healthz, /readyz, /metrics."""
     from runners.web import run_web
 
-    settings = Settings.from_env()
-    if database_url:
-        settings = evolve(settings, database_url=database_url)
-    try:
-        asyncio.run(run_web(settings))
-    except ClientmgrError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
+    _serve(database_url, run_web)
 
 
 @app.command()
@@ -112,14 +110,7 @@ def worker(database_url: DatabaseUrl = None) -> None:
     """Run the scheduler and the paced WhatsApp dispatcher (SIDECAR_URL for the real sidecar)."""
     from runners.worker import run_worker
 
-    settings = Settings.from_env()
-    if database_url:
-        settings = evolve(settings, database_url=database_url)
-    try:
-        asyncio.run(run_worker(settings))
-    except ClientmgrError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
+    _serve(database_url, run_worker)
 
 
 @app.command("pix")
