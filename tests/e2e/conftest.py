@@ -2,24 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
-
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-async def _admin(sql: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(TEST_DATABASE_URL)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
+from cli_support import throwaway_postgres
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -28,18 +14,8 @@ def database_url(request, tmp_path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'e2e.db'}"
         return
-    name = f"cm_e2e_{uuid.uuid4().hex[:10]}"
-    try:
-        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-    except (OSError, Exception) as exc:  # asyncpg raises several unrelated classes
-        pytest.fail(
-            f"PostgreSQL at {TEST_DATABASE_URL} is unreachable ({exc!r}); start it with "
-            "`pg_ctlcluster --skip-systemctl-redirect 15 main start` or set "
-            "TEST_DATABASE_URL."
-        )
-    base = TEST_DATABASE_URL.rsplit("/", 1)[0]
-    yield f"{base}/{name}"
-    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with throwaway_postgres("cm_e2e") as url:
+        yield url
 
 
 @pytest.fixture

@@ -22,13 +22,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import os
 import re
 import signal
 import subprocess
 import sys
 import threading
-import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -39,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_support import throwaway_postgres
 from sqlalchemy import insert, text
 from sqlalchemy.pool import NullPool
 
@@ -55,7 +54,6 @@ from clientmgr.core.templates import TemplateKind
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 ALL_DAY = ReminderPolicy(window_start=time(0), window_end=time(23, 59, 59, 999999))
 _SEND_ROUTE = re.compile(r"/sessions/([A-Za-z0-9_-]{1,64})/messages")
 
@@ -156,37 +154,12 @@ class _Handler(BaseHTTPRequestHandler):
 # -- fixtures -------------------------------------------------------------------------------
 
 
-async def _admin(sql: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(TEST_DATABASE_URL, timeout=10)
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
-
-
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A fresh, migrated PostgreSQL database; unreachable fails the test, never skips it."""
-    name = f"cm_dispatch_{uuid.uuid4().hex[:10]}"
-    problem = None
-    try:
-        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # asyncpg raises several unrelated classes
-        problem = repr(exc)
-    if problem is not None:
-        pytest.fail(
-            f"PostgreSQL at {TEST_DATABASE_URL} is unreachable ({problem}); start it with "
-            "`pg_ctlcluster --skip-systemctl-redirect 15 main start` or set TEST_DATABASE_URL.",
-            pytrace=False,
-        )
-    url = f"{TEST_DATABASE_URL.rsplit('/', 1)[0]}/{name}"
-    try:
+    with throwaway_postgres("cm_dispatch") as url:
         asyncio.run(migrate(url))
         yield url
-    finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture

@@ -10,9 +10,7 @@ fails the test.
 from __future__ import annotations
 
 import asyncio
-import os
 import time
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -21,6 +19,7 @@ from decimal import Decimal
 
 import pytest
 from attrs import frozen
+from cli_support import throwaway_postgres
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -51,40 +50,13 @@ from clientmgr.services import accounts, clients
 from clientmgr.services.planning import whatsapp_connected
 from clientmgr.services.whatsapp import session_id_for
 
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-async def _admin(sql: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(TEST_DATABASE_URL, timeout=10)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
 
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A migrated, throwaway PostgreSQL database."""
-    name = f"cm_sched_{uuid.uuid4().hex[:10]}"
-    problem = None
-    try:
-        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # asyncpg raises several unrelated classes
-        problem = repr(exc)
-    if problem is not None:
-        pytest.fail(
-            f"PostgreSQL at {TEST_DATABASE_URL} is unreachable ({problem}); start it with "
-            "`pg_ctlcluster --skip-systemctl-redirect 15 main start` or set TEST_DATABASE_URL.",
-            pytrace=False,
-        )
-    url = f"{TEST_DATABASE_URL.rsplit('/', 1)[0]}/{name}"
-    try:
+    with throwaway_postgres("cm_sched") as url:
         asyncio.run(migrate(url))
         yield url
-    finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @frozen
