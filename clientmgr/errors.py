@@ -17,7 +17,8 @@ The tree::
     │   └── PaymentNotFoundError              Mercado Pago has no payment with that id
     ├── ConflictError
     │   ├── DuplicateAccountError
-    │   └── DuplicatePhoneError               carries the id of the client that has the phone
+    │   ├── DuplicatePhoneError               carries the id of the client that has the phone
+    │   └── MessageNotQueuedError             it left the queue before "sent by hand" was tapped
     ├── AccountExpiredError (PermissionError) the subscription lapsed: read, export and pay only
     ├── ClientUnreachableError (PermissionError) this client must not get a message now
     │   ├── ClientOptedOutError               the client asked for no reminders (SAIR)
@@ -63,6 +64,7 @@ __all__ = [
     "InvalidMoneyError",
     "InvalidPhoneError",
     "InvalidTemplateError",
+    "MessageNotQueuedError",
     "NotFoundError",
     "NotOnWhatsAppError",
     "PaymentGatewayError",
@@ -165,6 +167,29 @@ class DuplicatePhoneError(ConflictError):
         self.phone = phone
         self.existing_client_id = existing_client_id
         super().__init__(_("Já existe um cliente com o telefone {phone}.").format(phone=phone))
+
+
+class MessageNotQueuedError(ConflictError):
+    """The seller marked a message as sent by hand, but it had left the queue meanwhile.
+
+    ``going_out``: the dispatcher is sending it or sent it, so sending it by hand as well
+    would reach the client twice; otherwise it was cancelled or failed, and the client's
+    history says why.
+    """
+
+    def __init__(self, name: str, *, going_out: bool) -> None:
+        self.going_out = going_out
+        if going_out:
+            text = _(
+                "A mensagem para {name} já saiu (ou está saindo agora) pelo seu WhatsApp. "
+                "Não envie pelo link, senão a pessoa recebe duas vezes."
+            )
+        else:
+            text = _(
+                "A mensagem para {name} não está mais na fila: foi cancelada ou não pôde "
+                "ser enviada. Veja o motivo no histórico do cliente."
+            )
+        super().__init__(text.format(name=name))
 
 
 class AccountExpiredError(ClientmgrError, PermissionError):

@@ -61,8 +61,8 @@ export class NotOnWhatsAppError extends SidecarError {
 }
 
 export class SendFailedError extends SidecarError {
-  constructor(message, cause) {
-    super(`WhatsApp did not accept the message: ${message}`, {
+  constructor(message, cause, what = 'the message') {
+    super(`WhatsApp did not accept ${what}: ${message}`, {
       status: 502,
       code: 'send_failed',
       cause,

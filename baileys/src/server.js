@@ -7,6 +7,7 @@
  *   DELETE /sessions/{id}               log out, wipe auth state   → session
  *   POST   /sessions/{id}/messages      {to, text, idempotency_key} → {message_id, to, duplicate}
  *   POST   /sessions/{id}/lookup        {phones: [...]}            → [{phone, exists, jid, lid}]
+ *   POST   /sessions/{id}/presence      {to, state}                → {to, state}
  *
  * Errors are `{error: code, reason}`. `X-Request-Id` is taken from the caller (or
  * made up), echoed in the response and written on every log line of the request.
@@ -23,6 +24,8 @@ import { SESSION_ID } from './stores/codec.js';
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
 export const MAX_TEXT_LENGTH = 4096;
 export const MAX_LOOKUP_PHONES = 50;
+/** The chat states a reminder sender shows: "typing…" and its end. */
+export const PRESENCE_STATES = Object.freeze(['composing', 'paused']);
 const REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 
 function readBody(req, limit) {
@@ -175,7 +178,7 @@ export function createServer({
       if (handled) return handled;
     }
 
-    const match = /^\/sessions\/([^/]+)(?:\/(messages|lookup))?\/?$/.exec(path);
+    const match = /^\/sessions\/([^/]+)(?:\/(messages|lookup|presence))?\/?$/.exec(path);
     if (!match) return { status: 404, body: { error: 'not_found', reason: `no route ${method} ${path}` } };
     let id;
     try {
@@ -211,6 +214,16 @@ export function createServer({
       const idempotencyKey = stringField(body, 'idempotency_key', { max: 200 });
       const result = await manager.get(id).send({ to, text, idempotencyKey });
       return { status: 200, body: result };
+    }
+
+    if (action === 'presence') {
+      const body = await json();
+      const to = stringField(body, 'to', { max: 128 });
+      const { state } = body;
+      if (!PRESENCE_STATES.includes(state)) {
+        throw new BadRequestError(`"state" must be ${PRESENCE_STATES.map((s) => `"${s}"`).join(' or ')}`);
+      }
+      return { status: 200, body: await manager.get(id).presence({ to, state }) };
     }
 
     const body = await json();

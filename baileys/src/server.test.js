@@ -100,6 +100,7 @@ describe('HTTP: sessions', () => {
       ['DELETE', '/sessions/ghost'],
       ['POST', '/sessions/ghost/messages', { to: '5511988887777', text: 'x', idempotency_key: 'k' }],
       ['POST', '/sessions/ghost/lookup', { phones: ['5511988887777'] }],
+      ['POST', '/sessions/ghost/presence', { to: '5511988887777', state: 'composing' }],
     ]) {
       const res = await t.request(method, path, body);
       assert.equal(res.status, 404, `${method} ${path}`);
@@ -299,6 +300,100 @@ describe('HTTP: lookup', () => {
       assert.equal(res.status, 400, JSON.stringify(body).slice(0, 60));
       assert.equal(res.body.error, 'invalid_payload');
     }
+  });
+});
+
+describe('HTTP: presence', () => {
+  let t;
+  before(async () => {
+    // 551187776666: an old account, registered without the 9th digit.
+    t = await start({ wa: new FakeWhatsApp({ numbers: ['5511988887777', '551187776666'] }) });
+    await t.linkSession('s1');
+  });
+  const presence = (body, id = 's1') => t.request('POST', `/sessions/${id}/presence`, body);
+  const shown = () => t.wa.presences.map((p) => [p.sessionId, p.jid, p.type]);
+
+  it('shows "typing…" and its end to the JID the phone number resolves to, sending no message', async () => {
+    const before = { presences: t.wa.presences.length, sent: t.wa.sent.length };
+    const typing = await presence({ to: '+55 11 98888-7777', state: 'composing' });
+    assert.equal(typing.status, 200);
+    assert.deepEqual(typing.body, { to: '5511988887777@s.whatsapp.net', state: 'composing' });
+    // The 9th digit is dropped to match WhatsApp, as a send does.
+    const paused = await presence({ to: '+55 11 98777-6666', state: 'paused' });
+    assert.deepEqual(paused.body, { to: '551187776666@s.whatsapp.net', state: 'paused' });
+    const lid = await presence({ to: '123456789012345@lid', state: 'composing' });
+    assert.equal(lid.body.to, '123456789012345@lid');
+    assert.deepEqual(shown().slice(before.presences), [
+      ['s1', '5511988887777@s.whatsapp.net', 'composing'],
+      ['s1', '551187776666@s.whatsapp.net', 'paused'],
+      ['s1', '123456789012345@lid', 'composing'],
+    ]);
+    assert.equal(t.wa.sent.length, before.sent);
+  });
+
+  it('422 for a phone number nobody uses on WhatsApp, showing nothing', async () => {
+    const before = t.wa.presences.length;
+    const res = await presence({ to: '+55 31 99999-0000', state: 'composing' });
+    assert.equal(res.status, 422);
+    assert.equal(res.body.error, 'not_on_whatsapp');
+    assert.match(res.body.reason, /99999-0000 is not on WhatsApp/);
+    assert.equal(t.wa.presences.length, before);
+  });
+
+  it('409 when the session is not open (still showing a QR)', async () => {
+    await t.request('POST', '/sessions/waiting');
+    await waitFor(() => t.app.manager.get('waiting').state === 'qr');
+    const res = await presence({ to: '5511988887777', state: 'composing' }, 'waiting');
+    assert.equal(res.status, 409);
+    assert.equal(res.body.error, 'session_not_open');
+    assert.match(res.body.reason, /is qr/);
+    assert.equal(shown().filter(([id]) => id === 'waiting').length, 0);
+  });
+
+  it('400 for a missing or bad "to" or "state", naming the field', async () => {
+    const cases = [
+      [{ state: 'composing' }, /"to" is required/],
+      [{ to: '', state: 'composing' }, /"to" must be/],
+      [{ to: 'not a phone', state: 'composing' }, /phone number with country code/],
+      [{ to: '120363@g.us', state: 'composing' }, /JID/],
+      [{ to: '5511988887777' }, /"state" must be "composing" or "paused"/],
+      [{ to: '5511988887777', state: 'recording' }, /"state" must be/],
+      [{ to: '5511988887777', state: 'available' }, /"state" must be/],
+    ];
+    const before = t.wa.presences.length;
+    for (const [body, reason] of cases) {
+      const res = await presence(body);
+      assert.equal(res.status, 400, JSON.stringify(body));
+      assert.equal(res.body.error, 'invalid_payload', JSON.stringify(body));
+      assert.match(res.body.reason, reason);
+    }
+    assert.equal(t.wa.presences.length, before);
+  });
+
+  it('401 without the right token', async () => {
+    const res = await t.request('POST', '/sessions/s1/presence', { to: '5511988887777', state: 'composing' }, {
+      auth: false,
+      headers: { authorization: 'Bearer wrong' },
+    });
+    assert.equal(res.status, 401);
+    assert.equal(res.body.error, 'unauthorized');
+  });
+
+  it('502 when WhatsApp refuses the update; 405 for another method', async () => {
+    const sock = t.wa.socket('s1');
+    const original = sock.sendPresenceUpdate;
+    sock.sendPresenceUpdate = async () => {
+      throw new Error('stream errored');
+    };
+    try {
+      const res = await presence({ to: '5511988887777', state: 'composing' });
+      assert.equal(res.status, 502);
+      assert.equal(res.body.error, 'send_failed');
+      assert.match(res.body.reason, /presence update: stream errored/);
+    } finally {
+      sock.sendPresenceUpdate = original;
+    }
+    assert.equal((await t.request('GET', '/sessions/s1/presence')).status, 405);
   });
 });
 

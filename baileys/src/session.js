@@ -1,8 +1,8 @@
 /**
  * One WhatsApp number: its socket, its lifecycle (connecting → qr → open → closed |
- * logged_out), reconnects with backoff, idempotent sends and number lookups. Every
- * socket event handler runs inside `#guard`, so one bad event never takes the
- * process (or the other sessions) down.
+ * logged_out), reconnects with backoff, idempotent sends, "typing…" presence updates and
+ * number lookups. Every socket event handler runs inside `#guard`, so one bad event never
+ * takes the process (or the other sessions) down.
  */
 
 import { createHash } from 'node:crypto';
@@ -518,8 +518,7 @@ export class Session {
       return { message_id: prior.message_id, to: prior.to, duplicate: true };
     }
     this.#assertOpen();
-    const recipient = parseRecipient(to);
-    const jid = recipient.jid ?? (await this.#resolve(recipient.digits, to));
+    const jid = await this.#recipientJid(to);
     const messageId = messageIdFor(this.id, idempotencyKey);
     const sock = this.sock;
     let sent;
@@ -547,13 +546,39 @@ export class Session {
     return { message_id: id, to: jid, duplicate: false };
   }
 
+  /**
+   * Show the contact `state` ('composing': "typing…", 'paused': stopped) in the chat with
+   * `to`, resolved as `send` resolves it. Nothing is stored: a presence expires on its own
+   * after a few seconds, so there is nothing to make idempotent.
+   * @returns {Promise<{to: string, state: string}>}
+   */
+  async presence({ to, state }) {
+    this.#assertOpen();
+    const jid = await this.#recipientJid(to);
+    const sock = this.sock;
+    try {
+      await withTimeout(
+        Promise.resolve().then(() => sock.sendPresenceUpdate(state, jid)),
+        this.options.sendTimeoutMs,
+        'presence update',
+      );
+    } catch (err) {
+      this.logger.warn({ err, state }, 'presence update failed');
+      throw new SendFailedError(err?.message ?? String(err), err, 'the presence update');
+    }
+    return { to: jid, state };
+  }
+
   #assertOpen() {
     if (this.state !== SessionState.OPEN || !this.sock) throw new SessionNotOpenError(this.id, this.state);
   }
 
-  async #resolve(digits, original) {
-    const [hit] = await this.#lookupDigits([digits]);
-    if (!hit.exists) throw new NotOnWhatsAppError(original);
+  /** A person's JID `to` as is; a phone number looked up (9th-digit variants) first. */
+  async #recipientJid(to) {
+    const recipient = parseRecipient(to);
+    if (recipient.jid) return recipient.jid;
+    const [hit] = await this.#lookupDigits([recipient.digits]);
+    if (!hit.exists) throw new NotOnWhatsAppError(to);
     return hit.jid;
   }
 

@@ -100,6 +100,7 @@ _INT_SETTINGS = {
     "DISPATCH_DAILY_CAP": "daily_cap",
     "DISPATCH_MAX_ATTEMPTS": "max_attempts",
     "DISPATCH_CONCURRENCY": "concurrency",
+    "DISPATCH_TYPING_CHARS_PER_SECOND": "typing_chars_per_second",
 }
 _SECONDS_SETTINGS = {
     "DISPATCH_MIN_GAP_SECONDS": "min_gap",
@@ -109,6 +110,8 @@ _SECONDS_SETTINGS = {
     "DISPATCH_RETRY_MAX_SECONDS": "retry_max",
     "DISPATCH_UNAVAILABLE_DELAY_SECONDS": "unavailable_delay",
     "DISPATCH_SESSION_RECHECK_SECONDS": "session_recheck",
+    "DISPATCH_TYPING_MIN_SECONDS": "typing_min",
+    "DISPATCH_TYPING_MAX_SECONDS": "typing_max",
 }
 
 
@@ -116,10 +119,11 @@ def dispatch_settings_from_env(env: Mapping[str, str]) -> DispatchSettings:
     """``DispatchSettings`` from ``DISPATCH_*`` variables; unset ones keep the defaults.
 
     Integers: ``DISPATCH_BATCH_SIZE``, ``_PER_SESSION``, ``_DAILY_CAP``, ``_MAX_ATTEMPTS``,
-    ``_CONCURRENCY``; seconds: ``DISPATCH_MIN_GAP_SECONDS``, ``_MAX_GAP_SECONDS``,
-    ``_LEASE_SECONDS``, ``_RETRY_BASE_SECONDS``, ``_RETRY_MAX_SECONDS``,
-    ``_UNAVAILABLE_DELAY_SECONDS``, ``_SESSION_RECHECK_SECONDS``; ``DISPATCH_WARMUP_CAPS``
-    is a comma-separated list of daily caps for the first days ("30,60,120"; empty: none).
+    ``_CONCURRENCY``, ``_TYPING_CHARS_PER_SECOND``; seconds: ``DISPATCH_MIN_GAP_SECONDS``,
+    ``_MAX_GAP_SECONDS``, ``_LEASE_SECONDS``, ``_RETRY_BASE_SECONDS``, ``_RETRY_MAX_SECONDS``,
+    ``_UNAVAILABLE_DELAY_SECONDS``, ``_SESSION_RECHECK_SECONDS``, ``_TYPING_MIN_SECONDS``,
+    ``_TYPING_MAX_SECONDS``; ``DISPATCH_WARMUP_CAPS`` is a comma-separated list of daily caps
+    for the first days ("30,60,120"; empty: none).
     """
     values: dict[str, object] = {}
     for name, attribute in _INT_SETTINGS.items():

@@ -5,12 +5,15 @@ Jobs (``reminder_jobs``):
 - ``plan_reminders`` every few minutes (5 by default): ``services.planning``;
 - ``daily_summary`` every hour on the hour: each seller whose local hour is the summary
   hour gets the day's summary (``services.daily_summary``);
+- ``access_notices`` every hour on the hour: tells sellers, in their daytime, that their
+  trial or month ends in 3 days, ended (grace days) or expired
+  (``services.access_notices``);
 - ``poll_payments`` every few minutes when a payment gateway is given: re-checks pending
   subscription charges, so a lost Mercado Pago webhook only delays activation
   (``services.subscription.poll_pending``).
 
-Trials and subscriptions need no "expire" job (an account's status is derived from the
-clock when read), and the "your subscription ends in 3 days" notice is not done here yet.
+Trials and subscriptions need no "expire" job: an account's status is derived from the
+clock when read; the job above only tells the seller.
 
 **Ticks.** Every job runs at fixed wall-clock instants, multiples of its period counted
 from 2000-01-01 00:00 UTC (``IntervalTrigger`` with that start), so every replica's
@@ -49,6 +52,7 @@ from clientmgr.ports.notifier import SellerNotifier
 from clientmgr.ports.payments import PaymentGateway
 from clientmgr.ports.planning import ReminderPlanner, ReminderReports
 from clientmgr.ports.repositories import UnitOfWorkFactory
+from clientmgr.services.access_notices import send_access_notices
 from clientmgr.services.daily_summary import DEFAULT_SUMMARY_HOUR, send_daily_summaries
 from clientmgr.services.planning import ConnectionCheck, plan_reminders
 from clientmgr.services.subscription import poll_pending
@@ -220,8 +224,8 @@ def reminder_jobs(
     poll_every: timedelta = timedelta(minutes=5),
     summary_hour: int = DEFAULT_SUMMARY_HOUR,
 ) -> list[ScheduledJob]:
-    """The worker's jobs; the summary needs ``reports`` and ``notifier``, the payment poll
-    ``payments`` (each left out without them)."""
+    """The worker's jobs; the summary needs ``reports`` and ``notifier``, the access notices
+    ``notifier``, the payment poll ``payments`` (each left out without them)."""
 
     async def plan(tick: datetime) -> object:
         report = await plan_reminders(uow_factory, planner, clock, is_connected)
@@ -242,6 +246,16 @@ def reminder_jobs(
             return run
 
         jobs.append(ScheduledJob("daily_summary", timedelta(hours=1), summarise))
+    if notifier is not None:
+        access_notifier = notifier
+
+        async def tell_access(tick: datetime) -> object:
+            run = await send_access_notices(uow_factory, access_notifier, clock, at=tick)
+            for account_id, reason in run.failures:
+                logger.warning("access notice of account {} not sent: {}", account_id, reason)
+            return run
+
+        jobs.append(ScheduledJob("access_notices", timedelta(hours=1), tell_access))
     if payments is not None:
         gateway = payments
 

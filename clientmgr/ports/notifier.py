@@ -29,8 +29,12 @@ class NoticeAction(StrEnum):
     """The 📱 WhatsApp screen (state, connect, disconnect)."""
     CONNECT_WHATSAPP = "connect_whatsapp"
     """Start linking at once: the bot shows a QR code it keeps fresh."""
+    SEND_BY_HAND = "send_by_hand"
+    """The messages waiting for the seller's WhatsApp, to send by hand from the phone."""
     CLIENT = "client"
     """The card of ``SellerNotice.client_id``."""
+    SUBSCRIPTION = "subscription"
+    """The 💳 Assinatura screen: the seller's plan, paying by PIX."""
     MENU = "menu"
     """The bot's main menu."""
 

@@ -34,7 +34,9 @@ class SessionPacing:
 
     ``next_send_at``: no message of this session may be claimed or sent before it.
     ``day`` / ``sent_today``: messages handed to WhatsApp on the seller's local ``day``.
-    ``first_seen_at``: when the dispatcher first sent for this session (start of warm-up).
+    ``first_seen_at``: when the warm-up of the linked number started: the first send for
+    this session, or the connection of a number not linked to it before.
+    ``phone``: the number linked to the session (E.164), when known.
     """
 
     session_id: str
@@ -45,3 +47,4 @@ class SessionPacing:
     updated_at: datetime
     sent_today: int = 0
     pause_reason: PauseReason | None = None
+    phone: str | None = None

@@ -6,7 +6,7 @@ Repositories never commit; the use case calls ``await uow.commit()`` and leaving
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Protocol, Self
@@ -186,6 +186,22 @@ class OutboxRepository(Protocol):
     async def cancel_queued_for_client(self, account_id: int, client_id: int) -> int:
         """Cancel the client's still-queued messages; returns how many."""
 
+    async def list_queued(self, account_id: int, *, limit: int) -> Sequence[OutboxMessage]:
+        """Up to ``limit`` of the account's ``queued`` messages, whenever they are due: the
+        oldest due first (``next_attempt_at``, then id)."""
+
+    async def count_queued(self, account_id: int) -> int:
+        """How many of the account's messages are ``queued``."""
+
+    async def cancel_if_queued(
+        self, account_id: int, message_id: int, *, error: str | None = None
+    ) -> bool:
+        """Cancel this one message only while it is still ``queued`` (``error`` becomes
+        ``last_error`` when given); True when it did. A message the dispatcher claimed
+        meanwhile (``sending``), one already settled, another account's or an unknown id is
+        left alone: False. Decided on the latest committed row, like ``mark_sent``, so a
+        claim committed after this unit of work began is seen."""
+
     async def get_by_dedupe_key(self, account_id: int, dedupe_key: str) -> OutboxMessage | None:
         """The message holding ``dedupe_key``; None also when another account holds it."""
 
@@ -270,6 +286,17 @@ class SubscriptionRepository(Protocol):
 
 class AuditRepository(Protocol):
     async def add(self, event: AuditEvent) -> None: ...
+
+    async def latest(
+        self,
+        account_id: int,
+        *,
+        entity: str,
+        actions: Collection[str],
+        entity_id: str | None = None,
+    ) -> AuditEvent | None:
+        """The account's newest event about ``entity`` (and ``entity_id``, when given) whose
+        action is one of ``actions``: the journal that makes a notice happen once."""
 
     async def list(self, account_id: int, *, limit: int = 50) -> Sequence[AuditEvent]:
         """Newest first."""

@@ -13,6 +13,8 @@ What every implementation promises (held by ``tests/contract/test_whatsapp_gatew
   restarts and logouts). A phone ``to`` is looked up first, so a Brazilian mobile reaches
   the JID WhatsApp knows, with or without the 9th digit.
 - ``lookup`` answers in the order asked, one ``WaLookup`` per phone, echoing each phone.
+- ``send_presence`` shows the contact "digitando…" (``composing``) or stops it (``paused``);
+  the dispatcher shows it before each send, for as long as a person would take to type.
 - Errors: WhatsAppUnavailableError (transient, nothing happened: retry later),
   WhatsAppSessionNotOpenError (the seller must link the phone), NotOnWhatsAppError
   (permanent), WhatsAppSendError (WhatsApp refused or timed out: retry with the same key),
@@ -32,6 +34,7 @@ __all__ = [
     "MAX_IDEMPOTENCY_KEY",
     "MAX_TEXT_LENGTH",
     "SESSION_ID",
+    "Presence",
     "WaLookup",
     "WaSession",
     "WaState",
@@ -55,6 +58,15 @@ class WaState(StrEnum):
     """Stopped; ``reason`` says why (``qr_timeout``, ``connection_replaced``, …)."""
     LOGGED_OUT = "logged_out"
     """The phone unlinked this device: only a new QR brings it back."""
+
+
+class Presence(StrEnum):
+    """What the contact sees under the seller's name while a message is on its way."""
+
+    COMPOSING = "composing"
+    """"digitando…": a person is typing."""
+    PAUSED = "paused"
+    """Stopped typing (the indicator goes away)."""
 
 
 @frozen
@@ -112,6 +124,16 @@ class WhatsAppGateway(Protocol):
         or ``…@lid``, used as is). ``idempotency_key`` (1–200 characters) makes a retry
         safe: the same key in the same session returns the first id and sends nothing.
         Raises NotOnWhatsAppError when a phone ``to`` is not on WhatsApp.
+        """
+
+    async def send_presence(self, session_id: str, to: str, presence: Presence) -> None:
+        """Show ``presence`` in the chat with ``to`` (a phone in E.164, looked up first, or a
+        person's JID used as is — as in ``send_text``). Sends no message and keeps no
+        record: WhatsApp drops ``composing`` after about 10 s, so a longer wait repeats it.
+
+        The session must be open (else WhatsAppSessionNotOpenError). Raises
+        NotOnWhatsAppError when a phone ``to`` is not on WhatsApp, and WhatsAppSendError
+        when WhatsApp refused the update (nothing to retry: the message can go without it).
         """
 
     async def lookup(self, session_id: str, phones: Sequence[str]) -> list[WaLookup]:

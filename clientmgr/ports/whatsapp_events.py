@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from typing import Protocol
 
-from clientmgr.core.audit import AuditEvent
 from clientmgr.core.clients import Client
 from clientmgr.core.outbox import OutboxMessage, OutboxStatus
 from clientmgr.ports.repositories import UnitOfWork
@@ -34,17 +33,6 @@ class EventLookups(Protocol):
     ) -> Sequence[Client]:
         """The account's clients whose phone (E.164) is in ``phones`` or whose WhatsApp JID
         or LID is in ``jids``, by id; archived ones included."""
-
-    async def latest_audit(
-        self,
-        account_id: int,
-        *,
-        entity: str,
-        actions: Collection[str],
-        entity_id: str | None = None,
-    ) -> AuditEvent | None:
-        """The account's newest audit event about ``entity`` (and ``entity_id``, when given)
-        whose action is one of ``actions``: the journal that makes notices happen once."""
 
     async def outbox_depth(self) -> dict[OutboxStatus, int]:
         """How many outbox messages are in each status, across every account (every status

@@ -103,6 +103,8 @@ async def edit_client(
     """Change any of name, phone, plan, price, due_date, cycle, notes.
 
     A new due date also becomes the new anchor day: the seller moved the payment day.
+    A new phone forgets the WhatsApp JID/LID found for the old one (``number_check``
+    finds the new number's).
     """
     unknown = set(changes) - _EDITABLE
     if unknown:
@@ -118,6 +120,8 @@ async def edit_client(
             other = await uow.clients.get_by_phone(account_id, updated.phone)
             if other is not None:
                 raise DuplicatePhoneError(updated.phone, other.id)
+            # The WhatsApp ids were the old number's: reminders must not follow them.
+            updated = evolve(updated, wa_jid=None, wa_lid=None)
         await uow.clients.update(updated)
         await audit(
             uow,

@@ -13,6 +13,11 @@ day they crossed that mark in, since a phone that is off for days would otherwis
 day — and how many messages are still waiting. A seller with nothing to report gets no
 message: a summary every evening saying "0" teaches them to ignore it.
 
+A summary Telegram did not take is not lost: the failure is journaled in the audit trail
+(``summary.failed``, entity ``daily_summary``, id the period's end) and the next
+``CATCH_UP_HOURS`` hourly runs try that same summary again, until one journals
+``summary.sent``. Only failed summaries are retried, so a quiet seller is never nagged late.
+
 The notice is the bot catalog's ``events.daily_summary`` (``SUMMARY_KEY``): every word is
 in the catalog, and this module fills in numbers, the period in the seller's timezone and
 lists of clients and reasons (``summary_values``), so it holds no pt-BR text of its own.
@@ -21,18 +26,22 @@ One seller who cannot be reached does not stop the others; each failure is repor
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from attrs import frozen
 
 from clientmgr.core.accounts import Account
+from clientmgr.core.audit import AuditEvent
 from clientmgr.ports.clock import Clock
 from clientmgr.ports.notifier import NoticeAction, SellerNotice, SellerNotifier
 from clientmgr.ports.planning import DeliveryStats, ReminderReports, ReportedMessage
 from clientmgr.ports.repositories import UnitOfWorkFactory
+from clientmgr.services.accounts import audit
 
 __all__ = [
+    "CATCH_UP_HOURS",
     "DEFAULT_SUMMARY_HOUR",
     "SUMMARY_KEY",
     "SUMMARY_PERIOD",
@@ -54,6 +63,11 @@ UNDELIVERED_AFTER = timedelta(hours=6)
 """A reminder without a delivery tick this long after it was sent is flagged."""
 NAMED = 5
 """Clients named per list; the rest are counted."""
+CATCH_UP_HOURS = 3
+"""How many hourly runs after its hour a summary that could not be sent is tried again."""
+SUMMARY_ENTITY = "daily_summary"
+SENT = "summary.sent"
+FAILED = "summary.failed"
 
 
 @frozen
@@ -75,11 +89,12 @@ class DailySummary:
 
 @frozen
 class SummaryRun:
-    """One run over every account: summaries ``sent``, ``quiet`` sellers skipped, sellers
-    whose local hour was not the summary hour (``not_now``), and ``failures`` as
-    ``(account_id, reason)`` for the scheduler to log."""
+    """One run over every account: summaries ``sent`` (``late`` of them: retries of one that
+    failed in an earlier run), ``quiet`` sellers skipped, sellers with no summary due now
+    (``not_now``), and ``failures`` as ``(account_id, reason)`` for the scheduler to log."""
 
     sent: int = 0
+    late: int = 0
     quiet: int = 0
     not_now: int = 0
     failures: tuple[tuple[int, str], ...] = ()
@@ -165,6 +180,34 @@ def is_summary_hour(account: Account, at: datetime, hour: int) -> bool:
     return account.local_now(at).hour == hour
 
 
+def _period_end(account: Account, at: datetime, hour: int) -> tuple[datetime, bool] | None:
+    """The end of the period whose summary is due at ``at``, and whether it is a late try:
+    ``at`` itself in the seller's summary hour, else the hour that was within
+    ``CATCH_UP_HOURS`` (None when neither)."""
+    for hours_ago in range(CATCH_UP_HOURS + 1):
+        tick = at - timedelta(hours=hours_ago)
+        if is_summary_hour(account, tick, hour):
+            return tick, hours_ago > 0
+    return None
+
+
+async def _journal_of(
+    uow_factory: UnitOfWorkFactory, account_id: int, end: datetime
+) -> AuditEvent | None:
+    async with uow_factory() as uow:
+        return await uow.audit.latest(
+            account_id, entity=SUMMARY_ENTITY, actions=(SENT, FAILED), entity_id=end.isoformat()
+        )
+
+
+async def _journal(
+    uow_factory: UnitOfWorkFactory, clock: Clock, account_id: int, end: datetime, action: str
+) -> None:
+    async with uow_factory() as uow:
+        await audit(uow, clock, account_id, action, SUMMARY_ENTITY, end.isoformat(), actor="system")
+        await uow.commit()
+
+
 async def send_daily_summaries(
     uow_factory: UnitOfWorkFactory,
     reports: ReminderReports,
@@ -175,23 +218,31 @@ async def send_daily_summaries(
     at: datetime | None = None,
     undelivered_after: timedelta = UNDELIVERED_AFTER,
 ) -> SummaryRun:
-    """Send the summary to every seller whose local hour at ``at`` (default: now) is ``hour``.
+    """Send the summary to every seller whose local hour at ``at`` (default: now) is ``hour``,
+    and again to those whose summary of the last ``CATCH_UP_HOURS`` hours failed.
 
     The scheduler passes the tick it runs for as ``at``, so the 24-hour periods tile.
+    Repeating a run sends nothing twice: a sent summary is journaled.
     """
     if not 0 <= hour <= 23:
         raise ValueError("hour must be 0-23")
-    end = clock.now() if at is None else at
+    now = clock.now() if at is None else at
     async with uow_factory() as uow:
         accounts = list(await uow.accounts.list())
-    sent = quiet = not_now = 0
+    sent = late = quiet = not_now = 0
     failures: list[tuple[int, str]] = []
     for account in accounts:
         assert account.id is not None
-        if not is_summary_hour(account, end, hour):
+        due = _period_end(account, now, hour)
+        if due is None:
             not_now += 1
             continue
+        end, is_late = due
         try:
+            last = await _journal_of(uow_factory, account.id, end)
+            if (last is not None and last.action == SENT) or (is_late and last is None):
+                not_now += 1  # already sent, or nothing failed to retry
+                continue
             summary = await daily_summary(
                 reports, account.id, end, undelivered_after=undelivered_after
             )
@@ -199,8 +250,20 @@ async def send_daily_summaries(
                 quiet += 1
                 continue
             await notifier.notify(account.telegram_id, summary_notice(summary, account.zone))
+            await _journal(uow_factory, clock, account.id, end, SENT)
         except Exception as exc:  # one unreachable seller must not stop the others
             failures.append((account.id, f"{type(exc).__name__}: {exc}"))
+            await _journal_failure(uow_factory, clock, account.id, end)
             continue
         sent += 1
-    return SummaryRun(sent=sent, quiet=quiet, not_now=not_now, failures=tuple(failures))
+        late += is_late
+    return SummaryRun(sent=sent, late=late, quiet=quiet, not_now=not_now, failures=tuple(failures))
+
+
+async def _journal_failure(
+    uow_factory: UnitOfWorkFactory, clock: Clock, account_id: int, end: datetime
+) -> None:
+    """Journal the failure so the next runs retry; when even that fails (the database is
+    the trouble), the failure is still reported by the run."""
+    with contextlib.suppress(Exception):
+        await _journal(uow_factory, clock, account_id, end, FAILED)

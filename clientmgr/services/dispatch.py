@@ -21,7 +21,10 @@ Rules, in the order they are checked for each claimed message:
    the number is first seen (warm-up ramp). A message that must wait goes back to the
    queue at the allowed time, no attempt spent; a reached cap waits for the next day's
    window.
-5. **Send**, then by outcome:
+5. **Send**: first the contact sees "digitando…" (the ``composing`` presence) for as long as
+   the text takes to type (``DispatchSettings.typing_time``), then the message goes to the
+   JID WhatsApp gave for the client's number when it was saved (``Client.wa_jid``), or to
+   the phone, which the sidecar looks up. By outcome:
 
    - accepted → ``sent`` with WhatsApp's message id and ``sent_at``;
    - ``NotOnWhatsAppError`` → ``failed`` at once ("O número … não tem WhatsApp.");
@@ -36,8 +39,9 @@ Rules, in the order they are checked for each claimed message:
    - anything else (``WhatsAppSendError``, timeouts, surprises) → retried with exponential
      backoff and jitter, ``failed`` after ``max_attempts`` with a readable reason.
 
-A claim counts one attempt; the cases above that spend none give it back. The "composing"
-presence before each send is not done: the ``WhatsAppGateway`` port has no presence call.
+A claim counts one attempt; the cases above that spend none give it back. The presence is
+part of the send: it fails the same ways, except that WhatsApp refusing a presence
+(``WhatsAppSendError``) does not hold the message back.
 """
 
 from __future__ import annotations
@@ -46,7 +50,7 @@ import asyncio
 import random
 import secrets
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 
 from attrs import define, evolve, field, frozen
@@ -60,13 +64,14 @@ from clientmgr.errors import (
     NotOnWhatsAppError,
     WhatsAppError,
     WhatsAppRequestError,
+    WhatsAppSendError,
     WhatsAppSessionNotOpenError,
     WhatsAppUnavailableError,
 )
 from clientmgr.ports.clock import Clock
 from clientmgr.ports.pacing import PauseReason, SessionPacing
 from clientmgr.ports.repositories import UnitOfWork, UnitOfWorkFactory
-from clientmgr.ports.whatsapp import MAX_IDEMPOTENCY_KEY, WhatsAppGateway
+from clientmgr.ports.whatsapp import MAX_IDEMPOTENCY_KEY, Presence, WhatsAppGateway
 from clientmgr.services.whatsapp import session_id_for
 
 __all__ = [
@@ -81,6 +86,7 @@ __all__ = [
     "Dispatcher",
     "idempotency_key_for",
     "next_window_start",
+    "recipient_of",
     "resume_session",
     "take_slot",
     "take_slots",
@@ -116,6 +122,8 @@ class DispatchSettings:
     ``lease``: how long a claim is held; it must outlast working through one batch (a few
     sends in turn per session, each up to the sidecar adapter's read timeout). A lease that
     runs out early costs a resend that the idempotency key turns into a no-op.
+    ``typing_min``..``typing_max``: how long "digitando…" shows before a send, sized to the
+    text at ``typing_chars_per_second`` (both 0: the presence is shown without a wait).
     """
 
     batch_size: int = field(default=10, validator=_positive)
@@ -131,10 +139,15 @@ class DispatchSettings:
     unavailable_delay: timedelta = timedelta(seconds=30)
     session_recheck: timedelta = timedelta(minutes=2)
     concurrency: int = field(default=4, validator=_positive)
+    typing_min: timedelta = timedelta(seconds=1)
+    typing_max: timedelta = timedelta(seconds=6)
+    typing_chars_per_second: int = field(default=40, validator=_positive)
 
     def __attrs_post_init__(self) -> None:
         if not timedelta(0) <= self.min_gap <= self.max_gap:
             raise ValueError("the send interval needs 0 <= min_gap <= max_gap")
+        if not timedelta(0) <= self.typing_min <= self.typing_max:
+            raise ValueError("the typing time needs 0 <= typing_min <= typing_max")
         if self.lease <= timedelta(0):
             raise ValueError("the lease must be positive")
         if any(cap < 1 for cap in self.warmup_caps):
@@ -147,6 +160,11 @@ class DispatchSettings:
         if 0 <= day_number < len(self.warmup_caps):
             return min(self.warmup_caps[day_number], self.daily_cap)
         return self.daily_cap
+
+    def typing_time(self, text: str) -> timedelta:
+        """How long a person takes to type ``text``, within [typing_min, typing_max]."""
+        typed = timedelta(seconds=len(text) / self.typing_chars_per_second)
+        return min(self.typing_max, max(self.typing_min, typed))
 
     def gap(self, rng: random.Random) -> timedelta:
         """A random interval in [min_gap, max_gap]."""
@@ -206,6 +224,15 @@ def idempotency_key_for(message: OutboxMessage) -> str:
     if 1 <= len(message.dedupe_key) <= MAX_IDEMPOTENCY_KEY:
         return message.dedupe_key
     return f"outbox:{message.id}"
+
+
+def recipient_of(message: OutboxMessage, client: Client | None) -> str:
+    """Where ``message`` goes: the JID WhatsApp gave for the client's number (an old
+    Brazilian mobile may be known without its 9th digit, and it spares a lookup), as long
+    as the message is for the client's current number; otherwise the phone itself."""
+    if client is not None and client.wa_jid and client.phone == message.to:
+        return client.wa_jid
+    return message.to
 
 
 def _local_start(account: Account, day: date) -> datetime:
@@ -286,19 +313,24 @@ def _refunded(pacing: SessionPacing, account: Account, now: datetime, count: int
 
 
 async def resume_session(
-    uow_factory: UnitOfWorkFactory, clock: Clock, account_id: int
+    uow_factory: UnitOfWorkFactory, clock: Clock, account_id: int, phone: str | None = None
 ) -> SessionPacing:
     """The seller's WhatsApp is open again: lift a ``session_not_open`` pause now instead of
     at the next recheck. For the sidecar's ``state: open`` event; harmless to repeat.
 
-    Also records the session as first seen now when the dispatcher never sent for it, so
-    the warm-up ramp counts from the connection.
+    Also starts the warm-up ramp now when the dispatcher never sent for the session, or
+    when ``phone`` (the linked number, E.164) is not the number linked before: a new number
+    has no sending history with WhatsApp, whatever the session sent from the old one.
     """
     now = clock.now()
     async with uow_factory() as uow:
         pacing = await uow.outbox.lock_pacing(session_id_for(account_id), account_id, now)
         if pacing.pause_reason is PauseReason.SESSION_NOT_OPEN:
             pacing = evolve(pacing, next_send_at=now, pause_reason=None, updated_at=now)
+        if phone:
+            if pacing.phone is not None and pacing.phone != phone:
+                pacing = evolve(pacing, first_seen_at=now, updated_at=now)
+            pacing = evolve(pacing, phone=phone)
         await uow.outbox.save_pacing(pacing)
         await uow.commit()
     return pacing
@@ -309,7 +341,8 @@ class Dispatcher:
 
     ``dispatch_once`` is one tick; run it in a loop (``clientmgr.adapters.dispatcher``).
     Sessions in one batch are served concurrently (at most ``settings.concurrency``), the
-    messages of one session one after another. ``rng`` makes the jitter reproducible.
+    messages of one session one after another. ``rng`` makes the jitter reproducible;
+    ``sleep`` waits out the typing time (tests pass one that records instead).
     """
 
     def __init__(
@@ -321,6 +354,7 @@ class Dispatcher:
         *,
         rng: random.Random | None = None,
         name: str = "dispatcher",
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
@@ -328,6 +362,7 @@ class Dispatcher:
         self.settings = settings or DispatchSettings()
         self._rng = rng or random.Random()
         self.name = name
+        self._sleep = sleep
 
     async def dispatch_once(self) -> DispatchReport:
         """Claim one batch and settle every message in it (sent, failed, cancelled or back
@@ -403,7 +438,8 @@ class Dispatcher:
         pending = deque(sendable[:granted])
         while pending:
             message = pending.popleft()
-            if not await self._send(session_id, account, message, pending, owner, tally):
+            to = recipient_of(message, clients.get(message.client_id or 0))
+            if not await self._send(session_id, account, message, to, pending, owner, tally):
                 return
 
     async def _send(
@@ -411,16 +447,18 @@ class Dispatcher:
         session_id: str,
         account: Account,
         message: OutboxMessage,
+        to: str,
         pending: deque[OutboxMessage],
         owner: str,
         tally: _Tally,
     ) -> bool:
-        """Send one message and record the outcome; False when the rest must wait too
-        (they hold a pacing slot each, given back with them)."""
+        """Send one message to ``to`` and record the outcome; False when the rest must wait
+        too (they hold a pacing slot each, given back with them)."""
         assert message.id is not None
         try:
+            await self._show_typing(session_id, to, message.text)
             provider_id = await self._gateway.send_text(
-                session_id, message.to, message.text, idempotency_key_for(message)
+                session_id, to, message.text, idempotency_key_for(message)
             )
         except NotOnWhatsAppError as exc:
             await self._end(message, owner, OutboxStatus.FAILED, str(exc), refund_to=account)
@@ -468,6 +506,17 @@ class Dispatcher:
             await uow.commit()
         tally.sent += 1
         return True
+
+    async def _show_typing(self, session_id: str, to: str, text: str) -> None:
+        """ "digitando…" for as long as ``text`` takes to type. A presence WhatsApp refuses
+        is only cosmetic, so the message goes anyway; other errors are the send's own."""
+        try:
+            await self._gateway.send_presence(session_id, to, Presence.COMPOSING)
+        except WhatsAppSendError:
+            return
+        seconds = self.settings.typing_time(text).total_seconds()
+        if seconds > 0:
+            await self._sleep(seconds)
 
     async def _retry_or_fail(self, message: OutboxMessage, owner: str, tally: _Tally) -> None:
         s = self.settings

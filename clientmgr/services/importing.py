@@ -22,12 +22,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from attrs import evolve, frozen
+from attrs import evolve, field, frozen
 
 from clientmgr.core.clients import Client
 from clientmgr.core.csvio import ClientDraft, RowError, export_csv, parse_csv
 from clientmgr.ports.clock import Clock
-from clientmgr.ports.repositories import UnitOfWorkFactory
+from clientmgr.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from clientmgr.services.accounts import audit, require_writable
 
 __all__ = ["ImportReport", "export_clients", "import_clients"]
@@ -35,13 +35,18 @@ __all__ = ["ImportReport", "export_clients", "import_clients"]
 
 @frozen
 class ImportReport:
-    """What an import did. ``total`` counts non-blank data rows: inserted + updated + errors."""
+    """What an import did. ``total`` counts non-blank data rows: inserted + updated + errors.
+
+    ``client_ids`` are the clients written (new and updated), in the sheet's order, for the
+    WhatsApp number check that follows (``services.number_check``); not part of equality.
+    """
 
     inserted: int
     updated: int
     errors: tuple[RowError, ...]
     total: int
     ignored_columns: tuple[str, ...] = ()
+    client_ids: tuple[int, ...] = field(default=(), eq=False)
 
     @property
     def imported(self) -> int:
@@ -61,6 +66,7 @@ async def import_clients(
     # Parsing is CPU work: done outside any transaction so no connection waits on it.
     parsed = parse_csv(data, account.local_now(clock.now()).date())
     inserted = updated = 0
+    client_ids: tuple[int, ...] = ()
     if parsed.drafts:
         async with uow_factory() as uow:
             await require_writable(uow, clock, account_id)
@@ -69,6 +75,7 @@ async def import_clients(
             }
             clients = _to_clients(account_id, parsed.drafts, existing, parsed.columns, clock)
             inserted, updated = await uow.clients.upsert_many(account_id, clients)
+            client_ids = await _ids_of(uow, account_id, [client.phone for client in clients])
             await audit(
                 uow,
                 clock,
@@ -86,6 +93,7 @@ async def import_clients(
         errors=parsed.errors,
         total=parsed.total,
         ignored_columns=parsed.ignored_columns,
+        client_ids=client_ids,
     )
 
 
@@ -97,6 +105,18 @@ async def export_clients(
         await uow.accounts.get(account_id)  # AccountNotFoundError rather than an empty file
         clients = await uow.clients.list(account_id, archived=None if include_archived else False)
     return export_csv(clients)
+
+
+async def _ids_of(uow: UnitOfWork, account_id: int, phones: Sequence[str]) -> tuple[int, ...]:
+    """The ids of the clients now holding ``phones`` (each once, in the order given)."""
+    by_phone = {
+        client.phone: client.id for client in await uow.clients.list(account_id, archived=None)
+    }
+    return tuple(
+        client_id
+        for phone in dict.fromkeys(phones)
+        if (client_id := by_phone.get(phone)) is not None
+    )
 
 
 def _to_clients(

@@ -380,7 +380,7 @@ class WhatsAppEvents:
 
     async def _opt_out_untold(self, uow: UnitOfWork, client: Client) -> bool:
         """Opted out by an earlier event whose notice did not reach the seller."""
-        last = await self._lookups(uow).latest_audit(
+        last = await uow.audit.latest(
             client.account_id,
             entity="client",
             entity_id=str(client.id),
@@ -402,13 +402,14 @@ class WhatsAppEvents:
         last_action = None if last is None else last.action
         if state == "open":
             # The queue of a session that was not open resumes now, not at the next recheck.
-            await resume_session(self._uow_factory, self._clock, account_id)
+            phone = event.data.get("phone")
+            phone = phone if isinstance(phone, str) and phone else None
+            await resume_session(self._uow_factory, self._clock, account_id, phone)
             if last_action not in (DROPPED, QR_SENT):
                 return EventResult(Outcome.UNCHANGED, "open, and no drop was reported")
-            phone = event.data.get("phone")
             notice = SellerNotice(
                 "events.wa_reconnected",
-                {"phone": _shown_phone(phone if isinstance(phone, str) else None)},
+                {"phone": _shown_phone(phone)},
                 buttons=(NoticeAction.WHATSAPP,),
             )
             return await self._tell(account, RECONNECTED, notice, state="open")
@@ -417,7 +418,11 @@ class WhatsAppEvents:
                 return EventResult(Outcome.UNCHANGED, "the seller unlinked it in the bot")
             notice = SellerNotice(
                 "events.wa_logged_out",
-                buttons=(NoticeAction.CONNECT_WHATSAPP, NoticeAction.WHATSAPP),
+                buttons=(
+                    NoticeAction.CONNECT_WHATSAPP,
+                    NoticeAction.SEND_BY_HAND,
+                    NoticeAction.WHATSAPP,
+                ),
             )
         elif state == "closed":
             if reason == "qr_timeout" and last_action == QR_SENT:
@@ -431,7 +436,11 @@ class WhatsAppEvents:
                 notice = SellerNotice(
                     _CLOSED_KEYS.get(reason or "", "events.wa_closed.other"),
                     {"reason": reason or "?"},
-                    buttons=(NoticeAction.CONNECT_WHATSAPP, NoticeAction.WHATSAPP),
+                    buttons=(
+                        NoticeAction.CONNECT_WHATSAPP,
+                        NoticeAction.SEND_BY_HAND,
+                        NoticeAction.WHATSAPP,
+                    ),
                 )
         else:
             return EventResult(Outcome.UNCHANGED, f"state {state!r}: nothing to report")
@@ -463,9 +472,7 @@ class WhatsAppEvents:
             account = await self._account(uow, account_id)
             if account is None:
                 return None, None
-            last = await self._lookups(uow).latest_audit(
-                account_id, entity=SESSION_ENTITY, actions=JOURNAL
-            )
+            last = await uow.audit.latest(account_id, entity=SESSION_ENTITY, actions=JOURNAL)
         return account, last
 
     async def _tell(

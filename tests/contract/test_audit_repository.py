@@ -69,3 +69,41 @@ async def test_events_at_the_same_instant_list_latest_added_first(
         await uow.commit()
     async with uow_factory() as uow:
         assert [e.action for e in await uow.audit.list(account_id)] == ["a2", "a1", "a0"]
+
+
+async def test_latest_finds_the_newest_matching_event(uow_factory: UnitOfWorkFactory) -> None:
+    (mine, theirs) = await seed_accounts(uow_factory)
+    rows = [
+        (mine, "wa.dropped", "session", "acc-1", 1),
+        (mine, "wa.qr_sent", "session", "acc-1", 2),
+        (mine, "wa.dropped", "session", "acc-1", 3),
+        (mine, "wa.qr_sent", "session", "acc-2", 4),
+        (mine, "wa.dropped", "client", "acc-1", 5),
+        (theirs, "wa.dropped", "session", "acc-1", 6),
+    ]
+    async with uow_factory() as uow:
+        for account_id, action, entity, entity_id, minute in rows:
+            await uow.audit.add(
+                make_event(
+                    account_id,
+                    action=action,
+                    entity=entity,
+                    entity_id=entity_id,
+                    created_at=NOW + timedelta(minutes=minute),
+                    data={"minute": minute},
+                )
+            )
+        await uow.commit()
+    both = {"wa.dropped", "wa.qr_sent"}
+    async with uow_factory() as uow:
+        latest = uow.audit.latest
+        found = await latest(mine, entity="session", actions=both)
+        assert (found.action, found.data) == ("wa.qr_sent", {"minute": 4})
+        found = await latest(mine, entity="session", actions=both, entity_id="acc-1")
+        assert (found.action, found.data) == ("wa.dropped", {"minute": 3})
+        found = await latest(mine, entity="session", actions={"wa.qr_sent"}, entity_id="acc-1")
+        assert found.data == {"minute": 2}
+        assert await latest(mine, entity="session", actions=set()) is None
+        assert await latest(mine, entity="session", actions={"other"}) is None
+        found = await latest(theirs, entity="session", actions=both)
+        assert found.data == {"minute": 6}

@@ -374,6 +374,7 @@ async def test_pacing_is_created_on_first_lock_and_round_trips(
         first_seen_at=NOW - timedelta(days=2),
         updated_at=NOW + timedelta(seconds=1),
         pause_reason=PauseReason.DAILY_CAP,
+        phone="+5511977776666",
     )
     async with uow_factory() as uow:
         # A later lock keeps what is stored (no reset of first_seen_at).

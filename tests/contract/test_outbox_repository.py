@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from attrs import evolve
 
-from clientmgr.core.outbox import OutboxStatus
+from clientmgr.core.outbox import OutboxMessage, OutboxStatus
 from clientmgr.core.templates import TemplateKind
 from clientmgr.errors import ClientNotFoundError, NotFoundError
 from clientmgr.ports.repositories import OutboxActivity, UnitOfWorkFactory
@@ -204,6 +205,187 @@ async def test_cancel_queued_for_client_touches_only_that_clients_queued_message
         **{m.id: OutboxStatus.CANCELLED for m in queued},  # type: ignore[union-attr]
         sent.id: OutboxStatus.SENT,
     }
+
+
+async def test_cancelling_a_clients_queue_drops_the_waiting_note(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    """A note such as "waiting for WhatsApp" described the queue; cancelled, it no longer
+    applies and must not read as the reason."""
+    (account_id, _) = await seed_accounts(uow_factory)
+    client = await seed_client(uow_factory, account_id)
+    assert client.id is not None
+    async with uow_factory() as uow:
+        added = await uow.outbox.add(
+            make_message(account_id, client.id, last_error="Aguardando seu WhatsApp")
+        )
+        await uow.outbox.cancel_queued_for_client(account_id, client.id)
+        await uow.commit()
+    assert added is not None
+    assert added.id is not None
+    async with uow_factory() as uow:
+        cancelled = await uow.outbox.get(account_id, added.id)
+    assert (cancelled.status, cancelled.last_error) == (OutboxStatus.CANCELLED, None)
+
+
+# --- the seller's queue, for sending by hand ---------------------------------------------------
+
+
+async def _queue_for(
+    uow_factory: UnitOfWorkFactory, account_id: int, client_id: int | None, due: list[int]
+) -> list[OutboxMessage]:
+    """Queued messages due at NOW + ``due[i]`` minutes, added in that order."""
+    added = []
+    async with uow_factory() as uow:
+        for n, minutes in enumerate(due):
+            message = await uow.outbox.add(
+                make_message(
+                    account_id,
+                    client_id,
+                    dedupe_key=f"hand:{account_id}:{client_id}:{n}",
+                    next_attempt_at=NOW + timedelta(minutes=minutes),
+                )
+            )
+            assert message is not None
+            added.append(message)
+        await uow.commit()
+    return added
+
+
+async def test_list_queued_is_oldest_due_first_limited_and_counted(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    (mine, theirs) = await seed_accounts(uow_factory)
+    client = await seed_client(uow_factory, mine)
+    their_client = await seed_client(uow_factory, theirs)
+    assert client.id is not None
+    assert their_client.id is not None
+    later, oldest, tie_first, tie_second, done = await _queue_for(
+        uow_factory, mine, client.id, [30, -60, 0, 0, -90]
+    )
+    [unrelated] = await _queue_for(uow_factory, mine, None, [10])
+    await _queue_for(uow_factory, theirs, their_client.id, [-120])
+    async with uow_factory() as uow:
+        assert done.id is not None
+        await uow.outbox.set_status(mine, done.id, OutboxStatus.SENT)
+        await uow.commit()
+    async with uow_factory() as uow:
+        first_three = await uow.outbox.list_queued(mine, limit=3)
+        everything = await uow.outbox.list_queued(mine, limit=50)
+        count = await uow.outbox.count_queued(mine)
+        assert await uow.outbox.count_queued(theirs) == 1
+        assert await uow.outbox.count_queued(theirs + 1000) == 0
+        assert await uow.outbox.list_queued(theirs + 1000, limit=5) == []
+        with pytest.raises(ValueError, match="limit"):
+            await uow.outbox.list_queued(mine, limit=0)
+    assert first_three == [oldest, tie_first, tie_second]
+    assert everything == [oldest, tie_first, tie_second, unrelated, later]
+    assert count == 5
+
+
+async def test_cancel_if_queued_cancels_one_queued_message_with_its_note(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    (account_id, _) = await seed_accounts(uow_factory)
+    client = await seed_client(uow_factory, account_id)
+    assert client.id is not None
+    target, other = await _queue_for(uow_factory, account_id, client.id, [0, 1])
+    assert target.id is not None
+    async with uow_factory() as uow:
+        assert await uow.outbox.cancel_if_queued(account_id, target.id, error="à mão")
+        await uow.commit()
+    async with uow_factory() as uow:
+        cancelled = await uow.outbox.get(account_id, target.id)
+        assert not await uow.outbox.cancel_if_queued(account_id, target.id, error="de novo")
+        assert await uow.outbox.list_queued(account_id, limit=5) == [other]
+        assert await uow.outbox.count_queued(account_id) == 1
+    assert cancelled == evolve(target, status=OutboxStatus.CANCELLED, last_error="à mão")
+
+
+async def test_cancel_if_queued_without_a_note_keeps_the_old_one(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    (account_id, _) = await seed_accounts(uow_factory)
+    async with uow_factory() as uow:
+        added = await uow.outbox.add(make_message(account_id, None, last_error="nota"))
+        await uow.commit()
+    assert added is not None
+    assert added.id is not None
+    async with uow_factory() as uow:
+        assert await uow.outbox.cancel_if_queued(account_id, added.id)
+        await uow.commit()
+    async with uow_factory() as uow:
+        cancelled = await uow.outbox.get(account_id, added.id)
+    assert (cancelled.status, cancelled.last_error) == (OutboxStatus.CANCELLED, "nota")
+
+
+@pytest.mark.parametrize(
+    "status",
+    [
+        OutboxStatus.SENDING,
+        OutboxStatus.SENT,
+        OutboxStatus.DELIVERED,
+        OutboxStatus.READ,
+        OutboxStatus.FAILED,
+        OutboxStatus.CANCELLED,
+    ],
+)
+async def test_cancel_if_queued_leaves_a_message_that_left_the_queue(
+    uow_factory: UnitOfWorkFactory, status: OutboxStatus
+) -> None:
+    (account_id, _) = await seed_accounts(uow_factory)
+    client = await seed_client(uow_factory, account_id)
+    assert client.id is not None
+    [message] = await _queue_for(uow_factory, account_id, client.id, [0])
+    assert message.id is not None
+    async with uow_factory() as uow:
+        await uow.outbox.set_status(account_id, message.id, status, error="antes")
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert not await uow.outbox.cancel_if_queued(account_id, message.id, error="à mão")
+        await uow.commit()
+    async with uow_factory() as uow:
+        after = await uow.outbox.get(account_id, message.id)
+    assert (after.status, after.last_error) == (status, "antes")
+
+
+async def test_cancel_if_queued_is_scoped_by_account(uow_factory: UnitOfWorkFactory) -> None:
+    (mine, theirs) = await seed_accounts(uow_factory)
+    client = await seed_client(uow_factory, mine)
+    assert client.id is not None
+    [message] = await _queue_for(uow_factory, mine, client.id, [0])
+    assert message.id is not None
+    async with uow_factory() as uow:
+        assert not await uow.outbox.cancel_if_queued(theirs, message.id, error="x")
+        assert not await uow.outbox.cancel_if_queued(mine, message.id + 1000, error="x")
+        assert await uow.outbox.list_queued(theirs, limit=5) == []
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.outbox.get(mine, message.id) == message
+
+
+async def test_cancel_if_queued_sees_a_claim_made_after_its_unit_of_work_began(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    """The seller's screen was read, then the dispatcher claimed the message: the tap on
+    "sent by hand" must not cancel a message that is going out."""
+    (account_id, _) = await seed_accounts(uow_factory)
+    client = await seed_client(uow_factory, account_id)
+    assert client.id is not None
+    [message] = await _queue_for(uow_factory, account_id, client.id, [-1])
+    assert message.id is not None
+    async with uow_factory() as late:
+        assert await late.outbox.list_queued(account_id, limit=5) == [message]
+        async with uow_factory() as dispatcher:
+            claimed = await dispatcher.outbox.claim_due(
+                NOW, owner="w1", lease=timedelta(minutes=1), limit=10
+            )
+            await dispatcher.commit()
+        assert [m.id for m in claimed] == [message.id]
+        assert not await late.outbox.cancel_if_queued(account_id, message.id, error="à mão")
+        await late.commit()
+    async with uow_factory() as uow:
+        assert (await uow.outbox.get(account_id, message.id)).status is OutboxStatus.SENDING
 
 
 async def test_get_by_dedupe_key_is_scoped(uow_factory: UnitOfWorkFactory) -> None:

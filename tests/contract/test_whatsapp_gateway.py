@@ -1,13 +1,13 @@
-"""WhatsAppGateway contract: sessions, idempotent sends, 9th-digit lookups, the errors.
+"""WhatsAppGateway contract: sessions, idempotent sends, presences, 9th-digit lookups, errors.
 
 Every test runs against each implementation through a *harness*: the gateway plus the
 means to play the other side (link a phone, say who is on WhatsApp, fail a send, read
-what was sent). ``memory`` is the in-memory fake; ``sidecar`` is the httpx adapter
-(``BaileysWhatsAppGateway``) over the real sidecar process, started for each test with
-``SIDECAR_FAKE=1`` (a simulated WhatsApp driven through its ``/_fake/...`` routes) and
-its state in the test's temp dir. The last section holds what only the real process can
-show: the correlation id in its logs, and the circuit breaker around a sidecar that stops
-and comes back.
+what was sent and which presences were shown). ``memory`` is the in-memory fake;
+``sidecar`` is the httpx adapter (``BaileysWhatsAppGateway``) over the real sidecar
+process, started for each test with ``SIDECAR_FAKE=1`` (a simulated WhatsApp driven
+through its ``/_fake/...`` routes) and its state in the test's temp dir. The last section
+holds what only the real process can show: the correlation id in its logs, and the circuit
+breaker around a sidecar that stops and comes back.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ from clientmgr.errors import (
     WhatsAppSessionNotOpenError,
     WhatsAppUnavailableError,
 )
-from clientmgr.ports.whatsapp import WaLookup, WaState, WhatsAppGateway
+from clientmgr.ports.whatsapp import Presence, WaLookup, WaState, WhatsAppGateway
 
 HARNESSES = ["memory", "sidecar"]
 
@@ -67,6 +67,15 @@ class Sent:
     to: str
     text: str
     message_id: str
+
+
+@frozen
+class Shown:
+    """One presence update the contact saw, as the harness saw it."""
+
+    session_id: str
+    to: str
+    presence: Presence
 
 
 class WhatsAppHarness(Protocol):
@@ -88,6 +97,8 @@ class WhatsAppHarness(Protocol):
         """The next ``n`` sends are refused by WhatsApp."""
 
     async def sent(self) -> list[Sent]: ...
+
+    async def presences(self) -> list[Shown]: ...
 
     def unavailable(self) -> WhatsAppGateway:
         """A gateway whose sidecar cannot be reached."""
@@ -118,6 +129,9 @@ class MemoryHarness:
 
     async def sent(self) -> list[Sent]:
         return [Sent(m.session_id, m.to, m.text, m.message_id) for m in self.fake.sent]
+
+    async def presences(self) -> list[Shown]:
+        return [Shown(p.session_id, p.to, p.presence) for p in self.fake.presences]
 
     def unavailable(self) -> WhatsAppGateway:
         fake = InMemoryWhatsAppGateway()
@@ -225,6 +239,11 @@ class SidecarHarness:
         response = await self.control.get("/_fake/sent")
         assert response.status_code == 200, response.text
         return [Sent(m["session_id"], m["to"], m["text"], m["message_id"]) for m in response.json()]
+
+    async def presences(self) -> list[Shown]:
+        response = await self.control.get("/_fake/presence")
+        assert response.status_code == 200, response.text
+        return [Shown(p["session_id"], p["to"], Presence(p["state"])) for p in response.json()]
 
     def unavailable(self) -> WhatsAppGateway:
         holder = refusing_port()
@@ -379,6 +398,8 @@ async def test_invalid_session_ids_are_refused(harness: WhatsAppHarness, bad: st
         await harness.gateway.start_session(bad)
     with pytest.raises(WhatsAppRequestError):
         await harness.gateway.send_text(bad, ANA, "oi", "k1")
+    with pytest.raises(WhatsAppRequestError):
+        await harness.gateway.send_presence(bad, ANA, Presence.COMPOSING)
 
 
 # -- sending ----------------------------------------------------------------------------
@@ -485,6 +506,65 @@ async def test_the_longest_text_goes_out(linked: WhatsAppHarness) -> None:
     assert len(await linked.sent()) == 1
 
 
+# -- presence ("digitando…") ------------------------------------------------------------
+
+
+async def test_presence_is_shown_to_the_phones_jid_and_sends_nothing(
+    linked: WhatsAppHarness,
+) -> None:
+    await linked.gateway.send_presence("acc-1", ANA, Presence.COMPOSING)
+    await linked.gateway.send_presence("acc-1", ANA, Presence.PAUSED)
+    assert await linked.presences() == [
+        Shown("acc-1", ANA_JID, Presence.COMPOSING),
+        Shown("acc-1", ANA_JID, Presence.PAUSED),
+    ]
+    assert await linked.sent() == []
+
+
+async def test_presence_reaches_an_old_account_and_a_jid_as_is(linked: WhatsAppHarness) -> None:
+    await linked.on_whatsapp("+551187776666")
+    await linked.not_on_whatsapp("+5511987776666")
+    await linked.gateway.send_presence("acc-1", "+5511987776666", Presence.COMPOSING)
+    await linked.gateway.send_presence("acc-1", "123456789012345@lid", Presence.COMPOSING)
+    assert [s.to for s in await linked.presences()] == [
+        "551187776666@s.whatsapp.net",
+        "123456789012345@lid",
+    ]
+
+
+async def test_presence_needs_an_open_session(harness: WhatsAppHarness) -> None:
+    await harness.on_whatsapp(ANA)
+    with pytest.raises(WhatsAppSessionNotOpenError):
+        await harness.gateway.send_presence("acc-404", ANA, Presence.COMPOSING)
+    await harness.gateway.start_session("acc-1")
+    with pytest.raises(WhatsAppSessionNotOpenError) as caught:
+        await harness.gateway.send_presence("acc-1", ANA, Presence.COMPOSING)
+    assert caught.value.session_id == "acc-1"
+    assert await harness.presences() == []
+
+
+async def test_presence_to_a_phone_nobody_uses_is_not_on_whatsapp(
+    linked: WhatsAppHarness,
+) -> None:
+    await linked.not_on_whatsapp("+5511977776666")
+    with pytest.raises(NotOnWhatsAppError) as caught:
+        await linked.gateway.send_presence("acc-1", "+5511977776666", Presence.COMPOSING)
+    assert caught.value.phone == "+5511977776666"
+    assert await linked.presences() == []
+
+
+@pytest.mark.parametrize(
+    ("to", "presence"),
+    [("not a phone", "composing"), ("123@g.us", "composing"), (ANA, "recording")],
+)
+async def test_malformed_presences_are_refused(
+    linked: WhatsAppHarness, to: str, presence: str
+) -> None:
+    with pytest.raises(WhatsAppRequestError):
+        await linked.gateway.send_presence("acc-1", to, presence)  # type: ignore[arg-type]
+    assert await linked.presences() == []
+
+
 # -- lookups ----------------------------------------------------------------------------
 
 
@@ -551,6 +631,8 @@ async def test_an_unreachable_sidecar_is_unavailable(harness: WhatsAppHarness) -
         await gateway.logout("acc-1")
     with pytest.raises(WhatsAppUnavailableError):
         await gateway.send_text("acc-1", ANA, "Olá", "k1")
+    with pytest.raises(WhatsAppUnavailableError):
+        await gateway.send_presence("acc-1", ANA, Presence.COMPOSING)
     with pytest.raises(WhatsAppUnavailableError):
         await gateway.lookup("acc-1", [ANA])
 
@@ -622,6 +704,18 @@ async def test_fake_everyone_on_whatsapp_unless_removed() -> None:
     found, gone = await fake.lookup("acc-1", [ANA, "+5511977776666"])
     assert found.jid == ANA_JID
     assert not gone.exists
+
+
+async def test_fake_timeline_shows_typing_before_the_send() -> None:
+    fake = InMemoryWhatsAppGateway(everyone_on_whatsapp=True)
+    await fake.start_session("acc-1")
+    fake.scan("acc-1", SELLER)
+    await fake.send_presence("acc-1", ANA, Presence.COMPOSING)
+    await fake.send_text("acc-1", ANA, "Olá", "k1")
+    [typing] = fake.presences
+    [sent] = fake.sent
+    assert fake.timeline == [typing, sent]
+    assert typing.presence is Presence.COMPOSING
 
 
 async def test_fake_fail_next_with_a_chosen_error() -> None:

@@ -57,6 +57,8 @@ async def main(args: argparse.Namespace) -> None:
         unavailable_delay=timedelta(seconds=0.1),
         session_recheck=timedelta(seconds=1),
         concurrency=4,
+        typing_min=timedelta(0),
+        typing_max=timedelta(0),
     )
     dispatcher = Dispatcher(
         sql_unit_of_work_factory(create_session_factory(engine)),

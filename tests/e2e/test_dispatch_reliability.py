@@ -3,9 +3,9 @@
 Each test starts child processes running ``tests/e2e/dispatch_worker.py`` (the real
 ``DispatchLoop`` and the real sidecar adapter with its circuit breaker) against one
 migrated PostgreSQL database, and a recording sidecar in this process: the sidecar's
-``POST /sessions/{id}/messages`` route only, deduplicating by idempotency key as the real
-one does and counting every request, so "sent exactly once" is checked on both sides:
-what reached the sidecar and what the database says.
+``POST /sessions/{id}/messages`` and ``/presence`` routes only, deduplicating sends by
+idempotency key as the real one does and counting every request, so "sent exactly once"
+is checked on both sides: what reached the sidecar and what the database says.
 
 1. four dispatchers, 2,000 queued messages: every message requested and sent once;
 2. a dispatcher SIGKILLed mid-batch (its sends accepted but never answered, so it dies
@@ -55,16 +55,17 @@ from clientmgr.core.templates import TemplateKind
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 ALL_DAY = ReminderPolicy(window_start=time(0), window_end=time(23, 59, 59, 999999))
-_SEND_ROUTE = re.compile(r"/sessions/([A-Za-z0-9_-]{1,64})/messages")
+_ROUTE = re.compile(r"/sessions/([A-Za-z0-9_-]{1,64})/(messages|presence)")
 
 
 # -- the recording sidecar ----------------------------------------------------------------
 
 
 class RecordingSidecar:
-    """The sidecar's send route, in a thread: dedupes by (session, idempotency key) like the
-    real one (a repeat answers the first message id with ``duplicate: true``), and records
-    every request. ``down`` answers 503 to everything; a worker named in ``hang`` gets its
+    """The sidecar's send and presence routes, in a thread: dedupes sends by (session,
+    idempotency key) like the real one (a repeat answers the first message id with
+    ``duplicate: true``), records every send request and counts the presences. ``down``
+    answers 503 to everything; a worker named in ``hang`` gets its
     new sends accepted (recorded as sent) but never answered."""
 
     def __init__(self) -> None:
@@ -72,6 +73,7 @@ class RecordingSidecar:
         self.sent: dict[tuple[str, str], tuple[str, str]] = {}  # → (message id, worker)
         self.requests: Counter[tuple[str, str]] = Counter()
         self.refused = 0
+        self.presences = 0
         self.down = False
         self.hang: set[str] = set()
         self.hanging = 0
@@ -127,7 +129,7 @@ class _Handler(BaseHTTPRequestHandler):
         sidecar: RecordingSidecar = self.server.sidecar  # type: ignore[attr-defined]
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         token = self.headers.get("Authorization", "").removeprefix("Bearer ")
-        route = _SEND_ROUTE.fullmatch(self.path)
+        route = _ROUTE.fullmatch(self.path)
         if not token.startswith("token-"):
             return self._answer(401, {"error": "unauthorized", "reason": "bad token"})
         if route is None:
@@ -136,6 +138,11 @@ class _Handler(BaseHTTPRequestHandler):
             with sidecar.lock:
                 sidecar.refused += 1
             return self._answer(503, {"error": "internal_error", "reason": "down for the test"})
+        if route[2] == "presence":
+            with sidecar.lock:
+                sidecar.presences += 1
+            payload = json.loads(body)
+            return self._answer(200, {"to": payload["to"], "state": payload["state"]})
         answer = sidecar.handle_send(token.removeprefix("token-"), route[1], json.loads(body))
         if answer is None:  # hung until the test ends; the worker is long dead
             self.close_connection = True
@@ -386,6 +393,7 @@ async def test_four_dispatchers_send_two_thousand_messages_exactly_once(
     assert {row["dedupe_key"] for row in rows} == set(keys)
     assert set(sent) == expected  # every message reached the sidecar ...
     assert set(requests.values()) == {1}  # ... in exactly one request
+    assert sidecar.presences == 2000  # each after "digitando…"
     for row in rows:
         assert row["status"] == "sent"
         assert row["attempts"] == 1

@@ -359,9 +359,14 @@ async def test_the_worker_jobs_run_through_a_runner_on_memory_storage():
     jobs = reminder_jobs(
         **common, reports=planner, notifier=notifier, payments=InMemoryPaymentGateway()
     )
-    assert [job.name for job in jobs] == ["plan_reminders", "daily_summary", "poll_payments"]
+    assert [job.name for job in jobs] == [
+        "plan_reminders",
+        "daily_summary",
+        "access_notices",
+        "poll_payments",
+    ]
     runner = JobRunner(NoopJobLocks(), clock, InMemoryBotStateStore())
-    plan, summary, poll = jobs
+    plan, summary, access, poll = jobs
 
     assert await runner.run(plan) is JobOutcome.RAN
     assert await runner.run(plan) is JobOutcome.DONE  # same tick
@@ -377,5 +382,8 @@ async def test_the_worker_jobs_run_through_a_runner_on_memory_storage():
     [sent] = notifier.sent
     assert (sent.telegram_id, sent.notice.key) == (42, SUMMARY_KEY)
     assert sent.notice.values["sent"] == "1"
+    clock.advance(days=5, hours=-6)  # 14:00, 2 days before the 7-day trial ends
+    assert await runner.run(access) is JobOutcome.RAN
+    assert notifier.sent[-1].notice.key == "events.access.ending.trial"
     scheduler = build_scheduler(jobs, runner)
     assert sorted(job.id for job in scheduler.get_jobs()) == sorted(job.name for job in jobs)

@@ -435,6 +435,16 @@ async def test_the_telegram_notifier_sends_text_buttons_and_qr_photos():
         assert photo.photo is not None
         assert signer.verify(SELLER_TG, photo.keyboard[0][0]["callback_data"]) == "wa:connect"
 
+        await notifier.notify(
+            SELLER_TG,
+            SellerNotice(
+                "events.access.expired", {"date": "11/03"}, buttons=(NoticeAction.SUBSCRIPTION,)
+            ),
+        )
+        expired = await seller.wait_for_message("Seus lembretes pararam")
+        assert "11/03" in expired.content
+        assert signer.verify(SELLER_TG, expired.keyboard[0][0]["callback_data"]) == "sub:menu"
+
         await seller.block()
         await notifier.notify(SELLER_TG, SellerNotice("events.wa_logged_out"))  # logged, no error
         await bot.shutdown()

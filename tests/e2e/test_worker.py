@@ -78,6 +78,8 @@ async def test_worker_sends_a_queued_reminder_through_the_sidecar(database_url):
             "LOG_FORMAT": "text",
             "DISPATCH_MIN_GAP_SECONDS": "0",
             "DISPATCH_MAX_GAP_SECONDS": "0",
+            "DISPATCH_TYPING_MIN_SECONDS": "0",
+            "DISPATCH_TYPING_MAX_SECONDS": "0",
         }
         env.pop("TELEGRAM_BOT_TOKEN", None)
         worker = await asyncio.create_subprocess_exec(

@@ -18,6 +18,7 @@ from clientmgr.ports.notifier import NoticeAction
 from clientmgr.ports.planning import DeliveryStats
 from clientmgr.services import accounts, clients
 from clientmgr.services.daily_summary import (
+    CATCH_UP_HOURS,
     SUMMARY_KEY,
     DailySummary,
     SummaryRun,
@@ -216,3 +217,44 @@ async def test_a_changed_delay_is_said_in_the_text(uow_factory, reports, clock, 
     values = summary_values(summary, account.zone)
     assert (values["hours"], values["undelivered"]) == ("1", "1")
     assert evolve(summary, undelivered_after=3 * HOUR).undelivered_after == 3 * HOUR
+
+
+async def test_a_summary_telegram_did_not_take_is_sent_in_a_later_hour(
+    uow_factory, reports, notifier, clock, account, busy_day
+):
+    notifier.fail_next()
+    run = await send_daily_summaries(uow_factory, reports, notifier, clock, at=EVENING)
+    assert (run.sent, len(run.failures), notifier.sent) == (0, 1, [])
+    notifier.fail_next()  # Telegram still down at 21:00
+    run = await send_daily_summaries(uow_factory, reports, notifier, clock, at=EVENING + HOUR)
+    assert (run.sent, len(run.failures)) == (0, 1)
+    run = await send_daily_summaries(uow_factory, reports, notifier, clock, at=EVENING + 2 * HOUR)
+    assert (run.sent, run.late) == (1, 1)
+    [told] = notifier.sent
+    assert told.notice.values["start"] == "03/03 20:00"  # the same day's summary, not a new one
+    for hours in (2, 3, 4):  # a repeat run, and the later hours: nothing twice
+        run = await send_daily_summaries(
+            uow_factory, reports, notifier, clock, at=EVENING + hours * HOUR
+        )
+        assert run.sent == 0
+    assert len(notifier.sent) == 1
+
+
+async def test_a_failed_summary_is_given_up_after_the_catch_up_hours(
+    uow_factory, reports, notifier, clock, account, busy_day
+):
+    for hours in range(CATCH_UP_HOURS + 1):
+        notifier.fail_next()
+        await send_daily_summaries(uow_factory, reports, notifier, clock, at=EVENING + hours * HOUR)
+    run = await send_daily_summaries(
+        uow_factory, reports, notifier, clock, at=EVENING + (CATCH_UP_HOURS + 1) * HOUR
+    )
+    assert (run.sent, run.failures, notifier.sent) == (0, (), [])
+
+
+async def test_the_same_hour_run_twice_sends_one_summary(
+    uow_factory, reports, notifier, clock, account, busy_day
+):
+    for _ in range(2):
+        await send_daily_summaries(uow_factory, reports, notifier, clock, at=EVENING)
+    assert len(notifier.sent) == 1

@@ -18,6 +18,7 @@ from clientmgr.core.reminders import ReminderPolicy
 from clientmgr.core.templates import TemplateKind
 from clientmgr.errors import ConfigError, WhatsAppSendError
 from clientmgr.ports.pacing import PauseReason, SessionPacing
+from clientmgr.ports.whatsapp import Presence
 from clientmgr.services import accounts, clients
 from clientmgr.services.dispatch import (
     NOTE_DAILY_CAP,
@@ -30,6 +31,7 @@ from clientmgr.services.dispatch import (
     DispatchSettings,
     idempotency_key_for,
     next_window_start,
+    recipient_of,
     resume_session,
     take_slot,
     take_slots,
@@ -47,6 +49,8 @@ NO_PACE = DispatchSettings(
     unavailable_delay=timedelta(seconds=30),
     session_recheck=timedelta(minutes=2),
     max_attempts=3,
+    typing_min=timedelta(0),
+    typing_max=timedelta(0),
 )
 SELLER_PHONE = "+5511977776666"
 
@@ -612,6 +616,8 @@ def test_settings_are_checked():
         DispatchSettings(batch_size=0)
     with pytest.raises(ValueError, match="lease"):
         DispatchSettings(lease=timedelta(0))
+    with pytest.raises(ValueError, match="typing"):
+        DispatchSettings(typing_min=timedelta(seconds=7), typing_max=timedelta(seconds=6))
 
 
 def test_settings_from_the_environment():
@@ -622,8 +628,11 @@ def test_settings_from_the_environment():
             "DISPATCH_DAILY_CAP": "50",
             "DISPATCH_WARMUP_CAPS": "5, 10",
             "DISPATCH_BATCH_SIZE": "",
+            "DISPATCH_TYPING_MAX_SECONDS": "4",
+            "DISPATCH_TYPING_CHARS_PER_SECOND": "20",
         }
     )
+    assert (settings.typing_max, settings.typing_chars_per_second) == (timedelta(seconds=4), 20)
     assert settings.min_gap == timedelta(seconds=1.5)
     assert settings.max_gap == timedelta(seconds=3)
     assert (settings.daily_cap, settings.warmup_caps) == (50, (5, 10))
@@ -674,3 +683,107 @@ async def test_the_loop_survives_a_failing_tick(uow_factory, clock, gateway):
     loop.stop()
     await asyncio.wait_for(loop.run(), timeout=5)  # stopped before it ran: returns at once
     assert loop.ticks == 1
+
+
+# -- "digitando…" and where messages go ------------------------------------------------
+
+TYPING = evolve(NO_PACE, typing_min=timedelta(seconds=1), typing_max=timedelta(seconds=6))
+
+
+async def test_the_client_sees_typing_sized_to_the_text_before_each_message(
+    uow_factory, clock, gateway, client
+):
+    texts = ["Oi Maria!", "x" * 120, "y" * 1000]  # 9 chars, 3 s at 40/s, past the 6 s cap
+    for n, text in enumerate(texts):
+        await queue(uow_factory, clock, client, key=f"t{n}", text=text)
+    naps: list[tuple[float, int]] = []
+
+    async def sleep(seconds: float) -> None:
+        naps.append((seconds, len(gateway.sent)))  # how many were sent while typing
+
+    work = Dispatcher(uow_factory, clock, gateway, TYPING, rng=random.Random(1), sleep=sleep)
+    assert (await work.dispatch_once()).sent == 3
+    assert naps == [(1.0, 0), (3.0, 1), (6.0, 2)]
+    jid = "5511988887777@s.whatsapp.net"
+    assert [(p.to, p.presence) for p in gateway.presences] == [(jid, Presence.COMPOSING)] * 3
+    assert [m.to for m in gateway.sent] == [jid] * 3
+
+
+class _RefusesPresence(InMemoryWhatsAppGateway):
+    """WhatsApp takes messages but not the typing indicator."""
+
+    async def send_presence(self, session_id, to, presence):
+        raise WhatsAppSendError("presence refused")
+
+
+async def test_a_refused_typing_indicator_does_not_hold_the_message(uow_factory, clock, client):
+    gateway = _RefusesPresence(everyone_on_whatsapp=True)
+    await gateway.start_session(f"acc-{client.account_id}")
+    gateway.scan(f"acc-{client.account_id}", SELLER_PHONE)
+    naps: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        naps.append(seconds)
+
+    await queue(uow_factory, clock, client)
+    work = Dispatcher(uow_factory, clock, gateway, TYPING, sleep=sleep)
+    assert (await work.dispatch_once()).sent == 1
+    assert naps == []  # nobody sees "digitando…", so nobody waits for it
+
+
+async def test_typing_to_a_number_not_on_whatsapp_fails_the_message_at_once(
+    uow_factory, clock, account
+):
+    gateway = InMemoryWhatsAppGateway()  # only known numbers exist
+    await gateway.start_session(f"acc-{account.id}")
+    gateway.scan(f"acc-{account.id}", SELLER_PHONE)
+    client = await add_client(uow_factory, clock, account.id, phone="+5511955554444")
+    (message,) = await queue(uow_factory, clock, client)
+    report = await dispatcher(uow_factory, clock, gateway).dispatch_once()
+    assert (report.failed, gateway.sent, gateway.presences) == (1, [], [])
+    assert "não tem WhatsApp" in (await reload(uow_factory, message)).last_error
+
+
+async def test_messages_go_to_the_jid_whatsapp_gave_for_the_clients_number(
+    uow_factory, clock, gateway, client
+):
+    # An old Brazilian account: WhatsApp knows it without the 9th digit.
+    old_jid = "551188887777@s.whatsapp.net"
+    client = evolve(client, wa_jid=old_jid)
+    async with uow_factory() as uow:
+        await uow.clients.update(client)
+        await uow.commit()
+    await queue(uow_factory, clock, client)
+    assert (await dispatcher(uow_factory, clock, gateway).dispatch_once()).sent == 1
+    assert gateway.sent[0].to == old_jid
+
+
+def test_a_message_for_an_older_number_goes_to_that_number(client):
+    moved = evolve(client, phone="+5521977776666", wa_jid="5521977776666@s.whatsapp.net")
+    message = OutboxMessage(
+        account_id=client.account_id,
+        client_id=client.id,
+        to="+5511988887777",
+        text="Oi",
+        kind=TemplateKind.DUE_TODAY,
+        dedupe_key="k",
+        created_at=datetime(2026, 3, 4, tzinfo=UTC),
+        next_attempt_at=datetime(2026, 3, 4, tzinfo=UTC),
+    )
+    assert recipient_of(message, moved) == "+5511988887777"
+    assert recipient_of(message, evolve(moved, phone="+5511988887777")) == moved.wa_jid
+    assert recipient_of(message, None) == "+5511988887777"
+
+
+async def test_linking_another_number_restarts_the_warm_up(uow_factory, clock, account):
+    first = await resume_session(uow_factory, clock, account.id, "+5511977776666")
+    assert (first.first_seen_at, first.phone) == (clock.now(), "+5511977776666")
+    clock.advance(days=3)
+    again = await resume_session(uow_factory, clock, account.id, "+5511977776666")
+    assert again.first_seen_at == first.first_seen_at  # the same phone: still warmed up
+    clock.advance(days=1)
+    other = await resume_session(uow_factory, clock, account.id, "+5521966665555")
+    assert (other.first_seen_at, other.phone) == (clock.now(), "+5521966665555")
+    settings = DispatchSettings(warmup_caps=(30, 60, 120), daily_cap=200)
+    day = account.local_now(clock.now()).date() - account.local_now(other.first_seen_at).date()
+    assert settings.cap_for(day.days) == 30

@@ -399,7 +399,11 @@ async def test_a_logout_from_the_phone_is_told_once(events, notifier, account_id
     [sent] = notifier.sent
     assert sent.telegram_id == TELEGRAM_ID
     assert sent.notice.key == "events.wa_logged_out"
-    assert sent.notice.buttons == (NoticeAction.CONNECT_WHATSAPP, NoticeAction.WHATSAPP)
+    assert sent.notice.buttons == (
+        NoticeAction.CONNECT_WHATSAPP,
+        NoticeAction.SEND_BY_HAND,
+        NoticeAction.WHATSAPP,
+    )
     repeat = await events.apply(state(account_id, "logged_out", "logged_out", phone=None))
     assert repeat.outcome is Outcome.UNCHANGED
     assert len(notifier.sent) == 1
@@ -427,6 +431,7 @@ async def test_a_linked_session_closed_for_good_is_told(events, notifier, accoun
     assert (await events.apply(state(account_id, "closed", reason))).outcome is Outcome.APPLIED
     assert notifier.keys() == [key]
     assert notifier.sent[0].notice.values.get("reason", reason) == reason
+    assert NoticeAction.SEND_BY_HAND in notifier.sent[0].notice.buttons
 
 
 @pytest.mark.parametrize(
@@ -555,3 +560,19 @@ async def test_open_state_resumes_a_queue_paused_for_a_closed_session(
         resumed = await uow.outbox.get_pacing(session)
     assert resumed.pause_reason is None
     assert resumed.next_send_at == clock.now()
+
+
+async def test_an_open_state_with_another_number_restarts_its_warm_up(
+    events, uow_factory, clock, account_id
+):
+    session = whatsapp.session_id_for(account_id)
+    await events.apply(state(account_id, "open", phone="5511977776666"))
+    clock.advance(days=5)
+    await events.apply(state(account_id, "open", phone="5511977776666"))
+    async with uow_factory() as uow:
+        same = await uow.outbox.get_pacing(session)
+    assert clock.now() - same.first_seen_at == timedelta(days=5)
+    await events.apply(state(account_id, "open", phone="5521966665555"))
+    async with uow_factory() as uow:
+        other = await uow.outbox.get_pacing(session)
+    assert (other.first_seen_at, other.phone) == (clock.now(), "5521966665555")

@@ -30,7 +30,7 @@ from clientmgr.errors import (
     WhatsAppSessionNotOpenError,
     WhatsAppUnavailableError,
 )
-from clientmgr.ports.whatsapp import WaLookup, WaSession, WaState
+from clientmgr.ports.whatsapp import Presence, WaLookup, WaSession, WaState
 
 ANA = "+5511988887777"
 SESSION = {
@@ -162,6 +162,7 @@ async def test_invalid_session_ids_never_reach_the_sidecar(
         gateway.get_session(bad),
         gateway.logout(bad),
         gateway.send_text(bad, ANA, "Olá", "k1"),
+        gateway.send_presence(bad, ANA, Presence.COMPOSING),
         gateway.lookup(bad, [ANA]),
     ):
         with pytest.raises(WhatsAppRequestError):
@@ -255,6 +256,57 @@ async def test_a_refused_send(gateway: BaileysWhatsAppGateway, sidecar: Sidecar)
     sidecar.error(502, "send_failed", "WhatsApp did not accept the message: timed out")
     with pytest.raises(WhatsAppSendError, match="timed out"):
         await gateway.send_text("acc-1", ANA, "Olá", "k1")
+
+
+async def test_presence_is_one_request_with_the_state(
+    gateway: BaileysWhatsAppGateway, sidecar: Sidecar
+):
+    sidecar.answer(200, {"to": "5511988887777@s.whatsapp.net", "state": "composing"})
+    token = correlation_id.set("corr-typing-1")
+    try:
+        assert await gateway.send_presence("acc-1", ANA, Presence.COMPOSING) is None
+    finally:
+        correlation_id.reset(token)
+    await gateway.send_presence("acc-1", "123456789012345@lid", Presence.PAUSED)
+    assert [(r.method, r.url.path) for r in sidecar.requests] == [
+        ("POST", "/sessions/acc-1/presence"),
+        ("POST", "/sessions/acc-1/presence"),
+    ]
+    assert [json.loads(r.content) for r in sidecar.requests] == [
+        {"to": ANA, "state": "composing"},
+        {"to": "123456789012345@lid", "state": "paused"},
+    ]
+    assert sidecar.requests[0].headers["x-request-id"] == "corr-typing-1"
+    assert sidecar.last.headers["authorization"] == "Bearer s3cret"
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "reason", "error"),
+    [
+        (404, "unknown_session", "session acc-1 does not exist", WhatsAppSessionNotOpenError),
+        (409, "session_not_open", "session acc-1 is qr, not open", WhatsAppSessionNotOpenError),
+        (422, "not_on_whatsapp", "5511977776666 is not on WhatsApp", NotOnWhatsAppError),
+        (400, "invalid_payload", '"state" must be "composing" or "paused"', WhatsAppRequestError),
+        (502, "send_failed", "WhatsApp did not accept the presence update", WhatsAppSendError),
+        (401, "unauthorized", "missing or wrong bearer token", ConfigError),
+        (503, "internal_error", "down", WhatsAppUnavailableError),
+    ],
+)
+async def test_presence_refusals_map_like_sends(
+    gateway: BaileysWhatsAppGateway,
+    sidecar: Sidecar,
+    status: int,
+    code: str,
+    reason: str,
+    error: type[Exception],
+):
+    sidecar.error(status, code, reason)
+    with pytest.raises(error) as caught:
+        await gateway.send_presence("acc-1", "+5511977776666", Presence.COMPOSING)
+    if isinstance(caught.value, NotOnWhatsAppError):
+        assert caught.value.phone == "+5511977776666"
+    if isinstance(caught.value, WhatsAppSessionNotOpenError):
+        assert caught.value.session_id == "acc-1"
 
 
 @pytest.mark.parametrize(
@@ -387,6 +439,7 @@ async def test_failures_in_a_row_open_it_and_then_the_network_is_left_alone(
         gateway.get_session("acc-1"),
         gateway.logout("acc-1"),
         gateway.send_text("acc-1", ANA, "Olá", "k1"),
+        gateway.send_presence("acc-1", ANA, Presence.COMPOSING),
         gateway.lookup("acc-1", [ANA]),
     ):
         with pytest.raises(WhatsAppUnavailableError, match="breaker open"):

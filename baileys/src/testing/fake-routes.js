@@ -12,6 +12,7 @@
  *   POST /_fake/numbers                 {phone, exists?, lid?}  who is on WhatsApp
  *   POST /_fake/fail-sends              {count?, message?}      the next sends throw
  *   GET  /_fake/sent                                            messages that went out
+ *   GET  /_fake/presence                                        presence updates shown
  */
 
 import { BadRequestError } from '../errors.js';
@@ -35,6 +36,12 @@ export function fakeControlRoutes(wa) {
       return {
         status: 200,
         body: wa.sent.map((m) => ({ session_id: m.sessionId, to: m.jid, text: m.content?.text ?? null, message_id: m.id })),
+      };
+    }
+    if (method === 'GET' && path === '/_fake/presence') {
+      return {
+        status: 200,
+        body: wa.presences.map((p) => ({ session_id: p.sessionId, to: p.jid, state: p.type })),
       };
     }
     if (method !== 'POST') return null;

@@ -32,6 +32,10 @@ describe('fake control routes (/_fake)', () => {
     assert.deepEqual((await t.request('GET', '/_fake/sent')).body, [
       { session_id: 's1', to: '5511900000001@s.whatsapp.net', text: 'x', message_id: sent.body.message_id },
     ]);
+    await t.request('POST', '/sessions/s1/presence', { to: '5511900000001@s.whatsapp.net', state: 'composing' });
+    assert.deepEqual((await t.request('GET', '/_fake/presence')).body, [
+      { session_id: 's1', to: '5511900000001@s.whatsapp.net', state: 'composing' },
+    ]);
     await t.request('POST', '/_fake/sessions/s1/ack', { message_id: sent.body.message_id, status: 'read' });
     assert.equal(t.published.find((e) => e.type === 'ack')?.data.status, 'read');
     const rx = await t.request('POST', '/_fake/sessions/s1/receive', { from: '5511988887777', text: 'PARAR' });

@@ -13,6 +13,7 @@
  *   wa.logOut('seller-1');            // the phone unlinks the device (401)
  *   wa.failSends(2);                  // the next two sends throw
  *   wa.sent                           // every message that "went out"
+ *   wa.presences                      // every presence ("typing…") shown, in order
  */
 
 import { randomBytes } from 'node:crypto';
@@ -46,7 +47,6 @@ export class FakeSocket {
     this.closed = false;
     this.timers = new Set();
     this.qrCount = 0;
-    this.presence = [];
     this.signalRepository = {
       lidMapping: {
         getLIDForPN: async (jid) => network.numbers.get(digits(jid))?.lid ?? null,
@@ -125,7 +125,8 @@ export class FakeSocket {
   }
 
   async sendPresenceUpdate(type, toJid) {
-    this.presence.push({ type, toJid });
+    if (!this.isOpen || this.closed) throw boom('Connection Closed', FakeDisconnect.connectionClosed);
+    this.network.presences.push({ sessionId: this.sessionId, jid: toJid ?? null, type, at: new Date() });
   }
 
   async logout() {
@@ -169,6 +170,8 @@ export class FakeWhatsApp extends EventEmitter {
     /** @type {FakeSocket[]} */
     this.sockets = [];
     this.sent = [];
+    /** Presence updates the sessions sent: {sessionId, jid, type, at}. */
+    this.presences = [];
     this.lookups = [];
     this.sendFailures = 0;
     this.sendFailureMessage = 'simulated send failure';

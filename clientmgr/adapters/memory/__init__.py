@@ -19,7 +19,11 @@ from clientmgr.adapters.memory.repositories import (
 )
 from clientmgr.adapters.memory.store import InMemoryStore
 from clientmgr.adapters.memory.unit_of_work import InMemoryUnitOfWork
-from clientmgr.adapters.memory.whatsapp import InMemoryWhatsAppGateway, SentWhatsAppMessage
+from clientmgr.adapters.memory.whatsapp import (
+    InMemoryWhatsAppGateway,
+    SentWhatsAppMessage,
+    ShownPresence,
+)
 
 __all__ = [
     "InMemoryAccountRepository",
@@ -35,4 +39,5 @@ __all__ = [
     "InMemoryUnitOfWork",
     "InMemoryWhatsAppGateway",
     "SentWhatsAppMessage",
+    "ShownPresence",
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -420,8 +420,48 @@ class InMemoryOutboxRepository(_Repository):
         if queued:
             table = tx.write("outbox")
             for message in queued:
-                table.put(message.id, evolve(message, status=OutboxStatus.CANCELLED))
+                table.put(
+                    message.id, evolve(message, status=OutboxStatus.CANCELLED, last_error=None)
+                )
         return len(queued)
+
+    async def list_queued(self, account_id: int, *, limit: int) -> Sequence[OutboxMessage]:
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        queued = sorted(
+            (
+                m
+                for m in self._tx().read("outbox")
+                if m.account_id == account_id and m.status is OutboxStatus.QUEUED
+            ),
+            key=lambda m: (m.next_attempt_at, m.id),
+        )
+        return queued[:limit]
+
+    async def count_queued(self, account_id: int) -> int:
+        return sum(
+            1
+            for m in self._tx().read("outbox")
+            if m.account_id == account_id and m.status is OutboxStatus.QUEUED
+        )
+
+    async def cancel_if_queued(
+        self, account_id: int, message_id: int, *, error: str | None = None
+    ) -> bool:
+        """Decided on the latest committed row (``Transaction.fresh``), as SQL's UPDATE is."""
+        tx = self._tx()
+        current: OutboxMessage | None = tx.fresh("outbox").get(message_id)
+        if (
+            current is None
+            or current.account_id != account_id
+            or current.status is not OutboxStatus.QUEUED
+        ):
+            return False
+        changes: dict[str, Any] = {"status": OutboxStatus.CANCELLED}
+        if error is not None:
+            changes["last_error"] = error
+        tx.write("outbox").put(message_id, evolve(current, **changes))
+        return True
 
     async def get_by_dedupe_key(self, account_id: int, dedupe_key: str) -> OutboxMessage | None:
         table = self._tx().read("outbox")
@@ -653,6 +693,24 @@ class InMemoryAuditRepository(_Repository):
         tx = self._tx()
         stored = _stored(evolve(event, id=tx.store.next_id("audit"), data=_json_copy(event.data)))
         tx.write("audit").put(stored.id, stored)
+
+    async def latest(
+        self,
+        account_id: int,
+        *,
+        entity: str,
+        actions: Collection[str],
+        entity_id: str | None = None,
+    ) -> AuditEvent | None:
+        found = [
+            e
+            for e in self._tx().read("audit")
+            if e.account_id == account_id
+            and e.entity == entity
+            and e.action in actions
+            and (entity_id is None or e.entity_id == entity_id)
+        ]
+        return max(found, key=lambda e: (e.created_at, e.id)) if found else None
 
     async def list(self, account_id: int, *, limit: int = 50) -> Sequence[AuditEvent]:
         events = sorted(

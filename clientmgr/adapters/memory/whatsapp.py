@@ -5,7 +5,8 @@ playground, and is held by the same contract suite as the real sidecar adapter. 
 the port it has controls that play the other side, named like the sidecar's own fake
 (``baileys/src/testing/fake-socket.js``): ``scan`` (the phone reads the QR), ``rotate_qr``,
 ``drop``, ``log_out`` (unlinked from the phone), ``set_on_whatsapp`` / ``add_number`` /
-``remove_number``, ``fail_next`` and ``down``; ``sent`` lists what went out.
+``remove_number``, ``fail_next`` and ``down``; ``sent`` lists what went out, ``presences``
+the "digitando…" shown, and ``timeline`` both in the order they happened.
 
 Like the sidecar: message ids are derived from (session, idempotency key), so the same key
 always names the same message; phone numbers are resolved with the Brazilian 9th-digit
@@ -37,12 +38,13 @@ from clientmgr.ports.whatsapp import (
     MAX_IDEMPOTENCY_KEY,
     MAX_TEXT_LENGTH,
     SESSION_ID,
+    Presence,
     WaLookup,
     WaSession,
     WaState,
 )
 
-__all__ = ["InMemoryWhatsAppGateway", "SentWhatsAppMessage", "phone_variants"]
+__all__ = ["InMemoryWhatsAppGateway", "SentWhatsAppMessage", "ShownPresence", "phone_variants"]
 
 _USER_SERVER = "s.whatsapp.net"
 _DIGITS = re.compile(r"[1-9][0-9]{7,14}")
@@ -60,6 +62,15 @@ class SentWhatsAppMessage:
     text: str
     message_id: str
     idempotency_key: str
+
+
+@frozen
+class ShownPresence:
+    """One presence update the contact saw; ``to`` is the JID it reached."""
+
+    session_id: str
+    to: str
+    presence: Presence
 
 
 @define
@@ -125,6 +136,9 @@ class InMemoryWhatsAppGateway:
         self.down = False
         """While True every port call raises WhatsAppUnavailableError (sidecar down)."""
         self.sent: list[SentWhatsAppMessage] = []
+        self.presences: list[ShownPresence] = []
+        self.timeline: list[SentWhatsAppMessage | ShownPresence] = []
+        """Sends and presences in the order they happened (e.g. "typing" before the send)."""
         self.everyone_on_whatsapp = everyone_on_whatsapp
         self.max_qr = max_qr
         self._sessions: dict[str, _Session] = {}
@@ -176,8 +190,23 @@ class InMemoryWhatsAppGateway:
             raise self._failures.pop(0)
         message_id = _message_id(session_id, idempotency_key)
         self._records[(session_id, idempotency_key)] = message_id
-        self.sent.append(SentWhatsAppMessage(session_id, jid, text, message_id, idempotency_key))
+        sent = SentWhatsAppMessage(session_id, jid, text, message_id, idempotency_key)
+        self.sent.append(sent)
+        self.timeline.append(sent)
         return message_id
+
+    async def send_presence(self, session_id: str, to: str, presence: Presence) -> None:
+        await self._call(session_id)
+        try:
+            state = Presence(presence)
+        except ValueError:
+            raise WhatsAppRequestError(
+                f"the presence must be one of {', '.join(Presence)}, not {presence!r}"
+            ) from None
+        self._require_open(self._require_session(session_id))
+        shown = ShownPresence(session_id, self._recipient(to), state)
+        self.presences.append(shown)
+        self.timeline.append(shown)
 
     async def lookup(self, session_id: str, phones: Sequence[str]) -> list[WaLookup]:
         await self._call(session_id)

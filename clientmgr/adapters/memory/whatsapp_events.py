@@ -6,7 +6,6 @@ from collections.abc import Collection, Sequence
 
 from clientmgr.adapters.memory.store import Transaction
 from clientmgr.adapters.memory.unit_of_work import InMemoryUnitOfWork
-from clientmgr.core.audit import AuditEvent
 from clientmgr.core.clients import Client
 from clientmgr.core.outbox import OutboxMessage, OutboxStatus
 
@@ -51,24 +50,6 @@ class InMemoryEventLookups:
             ),
             key=lambda c: c.id,
         )
-
-    async def latest_audit(
-        self,
-        account_id: int,
-        *,
-        entity: str,
-        actions: Collection[str],
-        entity_id: str | None = None,
-    ) -> AuditEvent | None:
-        found = [
-            e
-            for e in self._tx().read("audit")
-            if e.account_id == account_id
-            and e.entity == entity
-            and e.action in actions
-            and (entity_id is None or e.entity_id == entity_id)
-        ]
-        return max(found, key=lambda e: (e.created_at, e.id)) if found else None
 
     async def outbox_depth(self) -> dict[OutboxStatus, int]:
         counts = dict.fromkeys(OutboxStatus, 0)

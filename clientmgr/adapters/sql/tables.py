@@ -239,6 +239,7 @@ wa_pacing_table = Table(
     Column("first_seen_at", UtcDateTime, nullable=False),
     Column("pause_reason", String(32), nullable=True),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("phone", String(32), nullable=True),
     CheckConstraint("sent_today >= 0", name="sent_today_not_negative"),
     Index(None, "account_id", "next_send_at"),
 )

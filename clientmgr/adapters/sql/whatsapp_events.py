@@ -8,13 +8,11 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clientmgr.adapters.sql.mapping import (
-    audit_event_from_row,
     client_from_row,
     outbox_message_from_row,
 )
-from clientmgr.adapters.sql.tables import audit_events_table, clients_table, outbox_table
+from clientmgr.adapters.sql.tables import clients_table, outbox_table
 from clientmgr.adapters.sql.unit_of_work import SqlAlchemyUnitOfWork
-from clientmgr.core.audit import AuditEvent
 from clientmgr.core.clients import Client
 from clientmgr.core.outbox import OutboxMessage, OutboxStatus
 
@@ -59,26 +57,6 @@ class SqlEventLookups:
             return []
         query = select(t).where(t.c.account_id == account_id, or_(*matches)).order_by(t.c.id)
         return [client_from_row(row) for row in (await self._session.execute(query)).mappings()]
-
-    async def latest_audit(
-        self,
-        account_id: int,
-        *,
-        entity: str,
-        actions: Collection[str],
-        entity_id: str | None = None,
-    ) -> AuditEvent | None:
-        if not actions:
-            return None
-        t = audit_events_table
-        query = select(t).where(
-            t.c.account_id == account_id, t.c.entity == entity, t.c.action.in_(sorted(actions))
-        )
-        if entity_id is not None:
-            query = query.where(t.c.entity_id == entity_id)
-        query = query.order_by(t.c.created_at.desc(), t.c.id.desc()).limit(1)
-        row = (await self._session.execute(query)).mappings().first()
-        return None if row is None else audit_event_from_row(row)
 
     async def outbox_depth(self) -> dict[OutboxStatus, int]:
         t = outbox_table

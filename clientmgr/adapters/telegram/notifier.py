@@ -24,9 +24,13 @@ __all__ = ["TelegramNotifier"]
 _BUTTONS: dict[NoticeAction, tuple[str, str]] = {
     NoticeAction.WHATSAPP: ("menu.whatsapp", "wa:menu"),
     NoticeAction.CONNECT_WHATSAPP: ("wa.connect", "wa:connect"),
+    NoticeAction.SEND_BY_HAND: ("hand.notice_button", "wa:hand"),
     NoticeAction.CLIENT: ("events.open_client", "cc:card:{client_id}"),
+    NoticeAction.SUBSCRIPTION: ("menu.subscription", "sub:menu"),
     NoticeAction.MENU: ("common.menu", "m:home"),
 }
+
+_PER_ROW = 2
 
 
 class TelegramNotifier:
@@ -75,12 +79,15 @@ class TelegramNotifier:
     def _markup(self, telegram_id: int, notice: SellerNotice) -> InlineKeyboardMarkup | None:
         if not notice.buttons:
             return None
-        row = []
+        found = []
         for action in notice.buttons:
             label, payload = _BUTTONS[action]
             data = self._signer.sign(telegram_id, payload.format(client_id=notice.client_id))
-            row.append(InlineKeyboardButton(t(label), callback_data=data))
-        return InlineKeyboardMarkup([row])
+            found.append(InlineKeyboardButton(t(label), callback_data=data))
+        # Two a row: three labels side by side get cut short on a phone.
+        return InlineKeyboardMarkup(
+            [found[i : i + _PER_ROW] for i in range(0, len(found), _PER_ROW)]
+        )
 
 
 def _qr_photo(qr: str | None) -> bytes | None:

@@ -9,7 +9,8 @@ sidecar answer                       raised
 400, 405, 413, other 4xx             WhatsAppRequestError (a malformed call: a bug)
 401                                  ConfigError (SIDECAR_TOKEN differs from the sidecar's)
 404 ``unknown_session``              None from ``get_session``, nothing from ``logout``,
-                                     WhatsAppSessionNotOpenError from sends and lookups
+                                     WhatsAppSessionNotOpenError from sends, presences
+                                     and lookups
 409 ``session_not_open``             WhatsAppSessionNotOpenError (with the state)
 422 ``not_on_whatsapp``              NotOnWhatsAppError (permanent)
 502 ``send_failed``                  WhatsAppSendError (retry with the same key)
@@ -48,7 +49,7 @@ from clientmgr.errors import (
     WhatsAppSessionNotOpenError,
     WhatsAppUnavailableError,
 )
-from clientmgr.ports.whatsapp import SESSION_ID, WaLookup, WaSession, WaState
+from clientmgr.ports.whatsapp import SESSION_ID, Presence, WaLookup, WaSession, WaState
 
 if TYPE_CHECKING:
     from clientmgr.config import Settings
@@ -157,6 +158,12 @@ class BaileysWhatsAppGateway:
                 raise self._unexpected(response, "a send answer without a message_id")
             return message_id
         self._raise_for(response, session_id, to=to)
+
+    async def send_presence(self, session_id: str, to: str, presence: Presence) -> None:
+        body = {"to": to, "state": str(presence)}
+        response = await self._request("POST", session_id, "/presence", body)
+        if not response.is_success:
+            self._raise_for(response, session_id, to=to)
 
     async def lookup(self, session_id: str, phones: Sequence[str]) -> list[WaLookup]:
         _check_session_id(session_id)

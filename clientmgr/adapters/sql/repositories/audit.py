@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +22,25 @@ class SqlAlchemyAuditRepository:
 
     async def add(self, event: AuditEvent) -> None:
         await self._session.execute(insert(t).values(audit_event_values(event)))
+
+    async def latest(
+        self,
+        account_id: int,
+        *,
+        entity: str,
+        actions: Collection[str],
+        entity_id: str | None = None,
+    ) -> AuditEvent | None:
+        if not actions:
+            return None
+        query = select(t).where(
+            t.c.account_id == account_id, t.c.entity == entity, t.c.action.in_(sorted(actions))
+        )
+        if entity_id is not None:
+            query = query.where(t.c.entity_id == entity_id)
+        query = query.order_by(t.c.created_at.desc(), t.c.id.desc()).limit(1)
+        row = (await self._session.execute(query)).mappings().first()
+        return None if row is None else audit_event_from_row(row)
 
     async def list(self, account_id: int, *, limit: int = 50) -> Sequence[AuditEvent]:
         query = (

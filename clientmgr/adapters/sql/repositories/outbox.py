@@ -123,9 +123,48 @@ class SqlAlchemyOutboxRepository:
                 t.c.client_id == client_id,
                 t.c.status == OutboxStatus.QUEUED.value,
             )
-            .values(status=OutboxStatus.CANCELLED.value)
+            .values(status=OutboxStatus.CANCELLED.value, last_error=None)
         )
         return rowcount(await self._session.execute(statement))
+
+    async def list_queued(self, account_id: int, *, limit: int) -> Sequence[OutboxMessage]:
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        query = (
+            select(t)
+            .where(t.c.account_id == account_id, t.c.status == OutboxStatus.QUEUED.value)
+            .order_by(t.c.next_attempt_at, t.c.id)
+            .limit(limit)
+        )
+        rows = (await self._session.execute(query)).mappings()
+        return [outbox_message_from_row(row) for row in rows]
+
+    async def count_queued(self, account_id: int) -> int:
+        query = (
+            select(func.count())
+            .select_from(t)
+            .where(t.c.account_id == account_id, t.c.status == OutboxStatus.QUEUED.value)
+        )
+        return int((await self._session.execute(query)).scalar_one())
+
+    async def cancel_if_queued(
+        self, account_id: int, message_id: int, *, error: str | None = None
+    ) -> bool:
+        """One conditional UPDATE: under READ COMMITTED PostgreSQL re-checks the status on the
+        latest row (waiting for a claim still in its transaction); SQLite has one writer."""
+        values: dict[str, Any] = {"status": OutboxStatus.CANCELLED.value}
+        if error is not None:
+            values["last_error"] = error
+        statement = (
+            update(t)
+            .where(
+                t.c.account_id == account_id,
+                t.c.id == message_id,
+                t.c.status == OutboxStatus.QUEUED.value,
+            )
+            .values(values)
+        )
+        return rowcount(await self._session.execute(statement)) == 1
 
     async def get_by_dedupe_key(self, account_id: int, dedupe_key: str) -> OutboxMessage | None:
         query = select(t).where(t.c.account_id == account_id, t.c.dedupe_key == dedupe_key)
@@ -324,6 +363,7 @@ def _pacing_values(pacing: SessionPacing) -> dict[str, Any]:
         "first_seen_at": as_utc(pacing.first_seen_at),
         "pause_reason": None if pacing.pause_reason is None else pacing.pause_reason.value,
         "updated_at": as_utc(pacing.updated_at),
+        "phone": pacing.phone,
     }
 
 
@@ -338,4 +378,5 @@ def _pacing_from_row(row: Any) -> SessionPacing:
         first_seen_at=row["first_seen_at"],
         updated_at=row["updated_at"],
         pause_reason=None if reason is None else PauseReason(reason),
+        phone=row["phone"],
     )

@@ -13,7 +13,8 @@ Payloads:
   and ``cc:rsend:<id>:<nonce>`` queue it (one message per preview screen).
 - ``cc:edit:<id>`` pick a field → ``cc:ef:<id>:<field>`` (entry) → typed answer in state
   ``card.edit``; the client id and field live in ``user_data["draft"]`` so the question
-  survives a restart. Answers are read with the same parsers as the new-client flow.
+  survives a restart. Answers are read with the same parsers as the new-client flow. A new
+  phone is checked on WhatsApp right after it is saved (``number_notes.check_one``).
 
 Rules stay in the services; this module parses, calls one use case and answers. Errors the
 seller can act on (opted out, paused, archived, duplicate phone, WhatsApp not connected) get
@@ -50,6 +51,7 @@ from clientmgr.adapters.telegram.handlers.client_card import (
     show_card,
     today_for,
 )
+from clientmgr.adapters.telegram.number_notes import check_one
 from clientmgr.core.accounts import Account
 from clientmgr.core.clients import Client
 from clientmgr.core.cycles import advance_due_date, parse_cycle
@@ -68,7 +70,15 @@ from clientmgr.errors import (
 )
 from clientmgr.services import clients, guards, payments, receipts, reminders, whatsapp
 
-__all__ = ["EDIT_FIELDS", "EDIT_STATE", "MAX_PLAN_LENGTH", "PERIOD_CHOICES", "register"]
+__all__ = [
+    "EDIT_FIELDS",
+    "EDIT_STATE",
+    "MAX_PLAN_LENGTH",
+    "MAX_URL",
+    "PERIOD_CHOICES",
+    "register",
+    "whatsapp_open",
+]
 
 EDIT_STATE = "card.edit"
 EDIT_FIELDS = ("name", "phone", "plan", "price", "due_date", "cycle", "notes")
@@ -113,7 +123,7 @@ def _wa_link_row(link: str) -> list[InlineKeyboardButton]:
     return [InlineKeyboardButton(t("card.open_whatsapp"), url=link)]
 
 
-async def _whatsapp_open(context: ClientmgrContext, account: Account) -> bool:
+async def whatsapp_open(context: ClientmgrContext, account: Account) -> bool:
     """Whether the seller's WhatsApp session is open now (a sidecar that is down: not open)."""
     try:
         session = await whatsapp.status(context.services.whatsapp, account_id(account))
@@ -266,7 +276,7 @@ async def send_receipt(update: Update, context: ClientmgrContext, account: Accou
     except ClientUnreachableError as exc:
         await _refuse_unreachable(update, context, client, exc)
         return
-    connected = await _whatsapp_open(context, account)
+    connected = await whatsapp_open(context, account)
     text = t(
         "card.receipt_queued",
         name=client.name,
@@ -300,7 +310,7 @@ async def preview_reminder(update: Update, context: ClientmgrContext, account: A
     if shown.missing:
         names = ", ".join("{" + name + "}" for name in shown.missing)
         notes.append(t("card.remind_missing", names=names))
-    connected = await _whatsapp_open(context, account)
+    connected = await whatsapp_open(context, account)
     if not connected:
         notes.append(t("card.wa_not_connected"))
     text = t(
@@ -334,7 +344,7 @@ async def queue_reminder(update: Update, context: ClientmgrContext, account: Acc
     except ClientUnreachableError as exc:
         await _refuse_unreachable(update, context, client, exc)
         return
-    connected = await _whatsapp_open(context, account)
+    connected = await whatsapp_open(context, account)
     text = t(
         "card.remind_queued",
         name=client.name,
@@ -462,7 +472,11 @@ async def got_value(
         )
         return None  # stay: the seller types another number
     context.user_data.pop("draft", None)  # type: ignore[union-attr]
-    await show_card(update, context, account, client, prefix=t("card.saved"), edit=False)
+    prefix = t("card.saved")
+    if field == "phone":  # a new number: is it on WhatsApp? (never undoes the save)
+        note = await check_one(context, account_id(account), cid)
+        prefix = Raw(f"{prefix}\n\n{note}") if note else prefix
+    await show_card(update, context, account, client, prefix=prefix, edit=False)
     return END
 
 

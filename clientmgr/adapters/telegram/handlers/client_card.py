@@ -242,8 +242,9 @@ def _history_line(account: Account, entry: HistoryEntry) -> Raw:
     message = entry.message
     kind = t(f"card.kind_{message.kind.value}") if message is not None else ""
     status = t(f"card.msg_{entry.status}")
-    if message is not None and message.last_error and entry.status == "failed":
-        status = t("card.msg_failed_reason", reason=clip(message.last_error, _FAILURE_SHOWN))
+    if message is not None and message.last_error and entry.status in ("failed", "cancelled"):
+        reason = clip(message.last_error, _FAILURE_SHOWN)
+        status = t(f"card.msg_{entry.status}_reason", reason=reason)
     return t("card.hist_message", when=when, kind=kind, status=status)
 
 

@@ -16,6 +16,8 @@ Choices:
   seller in ``csv.file`` with the reason and the two-line example, so the corrected file can
   simply be sent again. Rows with problems do not block the rest: the summary lists the first
   ``MAX_SHOWN_PROBLEMS`` of them by spreadsheet line.
+- After an import the written clients' numbers are checked on WhatsApp
+  (``number_notes``): the summary says how many and names the first ones without it.
 - Expired accounts are refused at the button (before they look for the file) and again by
   the use case; they may still export (their data is theirs).
 """
@@ -37,11 +39,13 @@ from clientmgr.adapters.telegram.framework import (
     reply,
     seller_handler,
 )
+from clientmgr.adapters.telegram.number_notes import check_many, import_note
 from clientmgr.core.accounts import Account
 from clientmgr.core.clients import ClientFilter
 from clientmgr.errors import InvalidCsvError
 from clientmgr.services import clients, guards, importing
 from clientmgr.services.importing import ImportReport
+from clientmgr.services.number_check import NumberCheck
 
 __all__ = [
     "CSV_EXTENSIONS",
@@ -134,8 +138,9 @@ def _too_big(size: int) -> Raw:
     return t("csv.too_big", size=megabytes, limit=MAX_UPLOAD_BYTES // (1024 * 1024))
 
 
-def _summary(report: ImportReport) -> Raw:
-    """ "✅ 2 novos, 1 atualizado" plus the first bad lines (escaped) and ignored columns."""
+def _summary(report: ImportReport, check: NumberCheck | None) -> Raw:
+    """ "✅ 2 novos, 1 atualizado" plus the first bad lines (escaped), ignored columns and
+    the WhatsApp check of the imported numbers."""
     if report.total == 0:
         return t("csv.nothing")
     new = (
@@ -168,6 +173,8 @@ def _summary(report: ImportReport) -> Raw:
         parts.append(t("csv.fix_hint"))
     if report.ignored_columns:
         parts.append(t("csv.ignored", columns=", ".join(report.ignored_columns)))
+    if check is not None:
+        parts.append(import_note(check))
     return Raw("\n\n".join(parts))
 
 
@@ -202,8 +209,11 @@ async def _import(
         text = t("csv.unreadable", reason=exc.reason, example=t("csv.example"))
         await reply(update, text, keyboard(context, again), edit=False)
         return False
+    check = None
+    if report.client_ids:
+        check = await check_many(context, account.id, report.client_ids)  # type: ignore[arg-type]
     markup = keyboard(context, _after_rows(again=bool(report.errors)))
-    await reply(update, _summary(report), markup, edit=False)
+    await reply(update, _summary(report, check), markup, edit=False)
     return True
 
 

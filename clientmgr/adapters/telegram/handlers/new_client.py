@@ -7,6 +7,9 @@ still missing, or shows the confirm screen. That one rule serves the first pass,
 Corrigir" (which re-asks one filled field) and a duplicate phone found at save time (which
 clears just the phone).
 
+Once saved, the number is checked on WhatsApp (``number_notes.check_one``) and the "saved"
+answer says so when it has none: the reminders would never arrive.
+
 The flow's buttons (cycle, skip plan, save, fix) are entry points rather than step buttons,
 so a button pressed on an older message of the same draft still does the right thing, and
 one pressed after the draft is gone says so instead of doing nothing.
@@ -26,6 +29,7 @@ from telegram import Update
 from clientmgr.adapters.telegram.catalog import Raw, t
 from clientmgr.adapters.telegram.context import ClientmgrContext
 from clientmgr.adapters.telegram.framework import END, BotRegistry, keyboard, reply
+from clientmgr.adapters.telegram.number_notes import check_one
 from clientmgr.adapters.telegram.views import client_details, client_summary
 from clientmgr.core.accounts import Account
 from clientmgr.core.clients import Client
@@ -316,13 +320,14 @@ async def save(update: Update, context: ClientmgrContext, account: Account) -> s
         await _say_duplicate(update, context, exc.phone, owner)
         return _state("phone")
     context.user_data.pop("draft", None)  # type: ignore[union-attr]
+    # Saved first: the WhatsApp check only adds a note, it can never undo the save.
+    note = await check_one(context, account.id, client.id)  # type: ignore[arg-type]
     rows = [
         [(t("newclient.open"), f"cc:card:{client.id}")],
         [(t("newclient.another"), "nc:new"), (t("common.menu"), "m:home")],
     ]
-    await reply(
-        update, t("newclient.saved", details=client_summary(client)), keyboard(context, rows)
-    )
+    text = t("newclient.saved", details=client_summary(client))
+    await reply(update, Raw(f"{text}\n\n{note}") if note else text, keyboard(context, rows))
     return END
 
 

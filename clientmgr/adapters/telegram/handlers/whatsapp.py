@@ -6,6 +6,8 @@ background watcher per seller (``_Watcher``, keyed by account, at most one) poll
 gateway, swaps the photo when the code changes (sends the new one, then deletes the old:
 the emulator has no editMessageMedia, and a fresh photo also lands at the bottom of the
 chat, where the seller looks), and says "conectado" or "expirou" when the sidecar decides.
+Once linked, the numbers of clients saved while WhatsApp was not connected are checked,
+and the seller is told which have no WhatsApp (``number_notes.check_book``).
 It gives up after a bounded time.
 
 Watchers are tasks of the Application (``create_task``), which ``Application.stop`` waits
@@ -28,13 +30,14 @@ from telegram import InputFile, Update
 from telegram.error import BadRequest, TelegramError
 
 from clientmgr.adapters.qrcode import qr_png
+from clientmgr.adapters.telegram import number_notes
 from clientmgr.adapters.telegram.catalog import Raw, t
 from clientmgr.adapters.telegram.context import ClientmgrContext
 from clientmgr.adapters.telegram.framework import BotRegistry, Keyboard, keyboard, reply
 from clientmgr.core.accounts import Account
 from clientmgr.errors import WhatsAppUnavailableError
 from clientmgr.ports.whatsapp import WaSession, WaState
-from clientmgr.services import whatsapp
+from clientmgr.services import by_hand, whatsapp
 
 __all__ = ["POLL_INTERVAL", "WATCH_TIMEOUT", "register", "shown_phone"]
 
@@ -79,23 +82,26 @@ def _state_text(session: WaSession | None) -> Raw:
     return t("wa.state.dropped")
 
 
-def _status_rows(session: WaSession | None) -> Keyboard:
+def _status_rows(session: WaSession | None, waiting: int) -> Keyboard:
     rows: list[list[tuple[str, str]]] = []
     if session is None or not session.is_open:
         rows.append([(t("wa.connect"), "wa:connect")])
+        rows += _by_hand_rows(waiting)
     if session is not None:
         rows.append([(t("wa.disconnect"), "wa:disconnect")])
     rows.append([(t("wa.refresh"), "wa:menu"), (t("common.menu"), "m:home")])
     return rows
 
 
-async def _unavailable(update: Update, context: ClientmgrContext) -> None:
-    await reply(
-        update,
-        t("wa.unavailable"),
-        keyboard(context, [[(t("wa.retry"), "wa:menu"), (t("common.menu"), "m:home")]]),
-        edit=False,
-    )
+def _by_hand_rows(waiting: int) -> Keyboard:
+    """ "✋ Enviar à mão (N)" while messages wait for a session that is not open."""
+    return [[(t("wa.send_by_hand", count=waiting), "wa:hand")]] if waiting else []
+
+
+async def _unavailable(update: Update, context: ClientmgrContext, account: Account) -> None:
+    waiting = await by_hand.count_waiting(context.services.uow_factory, _account_id(account))
+    rows = [*_by_hand_rows(waiting), [(t("wa.retry"), "wa:menu"), (t("common.menu"), "m:home")]]
+    await reply(update, t("wa.unavailable"), keyboard(context, rows), edit=False)
 
 
 async def show_status(
@@ -105,10 +111,13 @@ async def show_status(
     try:
         session = await whatsapp.status(context.services.whatsapp, _account_id(account))
     except WhatsAppUnavailableError:
-        await _unavailable(update, context)
+        await _unavailable(update, context, account)
         return
+    waiting = 0
+    if session is None or not session.is_open:
+        waiting = await by_hand.count_waiting(context.services.uow_factory, _account_id(account))
     text = t("wa.title", state=_state_text(session))
-    await reply(update, Raw(prefix + text), keyboard(context, _status_rows(session)))
+    await reply(update, Raw(prefix + text), keyboard(context, _status_rows(session, waiting)))
 
 
 async def menu(update: Update, context: ClientmgrContext, account: Account) -> None:
@@ -224,6 +233,14 @@ async def _watch(context: ClientmgrContext, watcher: _Watcher) -> None:
                     t("wa.connected", phone=shown_phone(session.phone)),
                     [[(t("menu.whatsapp"), "wa:menu"), (t("common.menu"), "m:home")]],
                 )
+                note = await number_notes.check_book(context, watcher.account_id)
+                if note is not None:
+                    await context.bot.send_message(
+                        watcher.chat_id,
+                        note,
+                        parse_mode="HTML",
+                        reply_markup=keyboard(context, [[(t("menu.clients"), "cl:list:all:0")]]),
+                    )
                 return
             if session.state is WaState.CLOSED and session.reason == QR_TIMEOUT:
                 await _finish(context, watcher, t("wa.qr_expired"), expired_rows)
@@ -253,7 +270,7 @@ async def connect(update: Update, context: ClientmgrContext, account: Account) -
             account_id,
         )
     except WhatsAppUnavailableError:
-        await _unavailable(update, context)
+        await _unavailable(update, context, account)
         return
     await _stop_watching(context, account_id)
     if session.is_open:
@@ -307,7 +324,7 @@ async def disconnect(update: Update, context: ClientmgrContext, account: Account
             account_id,
         )
     except WhatsAppUnavailableError:
-        await _unavailable(update, context)
+        await _unavailable(update, context, account)
         return
     await reply(
         update,
