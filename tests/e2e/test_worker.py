@@ -7,10 +7,12 @@ import os
 import signal
 import sys
 import time
+from datetime import time as clock_time
 from datetime import timedelta
 from decimal import Decimal
 
 import httpx
+from attrs import evolve
 from cli_support import ROOT, run_cli
 
 from clientmgr.adapters.sql.engine import create_engine, create_session_factory
@@ -18,6 +20,7 @@ from clientmgr.adapters.sql.unit_of_work import sql_unit_of_work_factory
 from clientmgr.adapters.whatsapp import BaileysWhatsAppGateway
 from clientmgr.adapters.whatsapp.sidecar_process import SidecarProcess
 from clientmgr.core.outbox import OutboxStatus
+from clientmgr.core.reminders import ReminderPolicy
 from clientmgr.ports.clock import SystemClock
 from clientmgr.ports.whatsapp import WaState
 from clientmgr.services import accounts, clients, reminders
@@ -45,6 +48,14 @@ async def test_worker_sends_a_queued_reminder_through_the_sidecar(database_url):
     worker = None
     try:
         account, _ = await accounts.register_account(uow_factory, clock, 777, "Ana")
+        # Whatever time the test runs at, it is inside the send window.
+        all_day = ReminderPolicy(
+            window_start=clock_time(0), window_end=clock_time(23, 59, 59, 999999)
+        )
+        account = evolve(account, reminder_policy=all_day)
+        async with uow_factory() as uow:
+            await uow.accounts.update(account)
+            await uow.commit()
         client = await clients.add_client(
             uow_factory,
             clock,
