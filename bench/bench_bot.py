@@ -31,9 +31,9 @@ from clientmgr.adapters.sql.unit_of_work import sql_unit_of_work_factory
 from clientmgr.adapters.telegram.application import build_application
 from clientmgr.adapters.telegram.callbacks import CallbackSigner
 from clientmgr.adapters.telegram.context import BotServices
-from clientmgr.adapters.telegram.emulator import Emulator, EmulatorUser
 from clientmgr.adapters.telegram.flood import TokenBuckets
 from clientmgr.adapters.telegram.persistence import StatePersistence
+from clientmgr.fakes.telegram import Emulator, EmulatorUser
 from clientmgr.ports.clock import ManualClock
 
 TOKEN = "777:BENCH-token"

@@ -21,9 +21,9 @@ from clientmgr.adapters.memory import (
 from clientmgr.adapters.telegram.application import build_application
 from clientmgr.adapters.telegram.callbacks import CallbackSigner
 from clientmgr.adapters.telegram.context import BotServices
-from clientmgr.adapters.telegram.emulator import Emulator, EmulatorUser
-from clientmgr.adapters.telegram.emulator.transcript import transcript_html
 from clientmgr.adapters.telegram.persistence import StatePersistence
+from clientmgr.fakes.telegram import Emulator, EmulatorUser
+from clientmgr.fakes.telegram.transcript import transcript_html
 from clientmgr.ports.clock import ManualClock
 from clientmgr.services import clients
 

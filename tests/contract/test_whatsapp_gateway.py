@@ -31,6 +31,7 @@ from typing import Any, Protocol
 import httpx
 import pytest
 from attrs import frozen
+from support.sidecar_process import SidecarProcess, SidecarStartError
 
 from clientmgr.adapters.memory import InMemoryWhatsAppGateway
 from clientmgr.adapters.memory.whatsapp import phone_variants
@@ -38,8 +39,6 @@ from clientmgr.adapters.whatsapp import (
     BaileysWhatsAppGateway,
     BreakerState,
     SidecarBreaker,
-    SidecarProcess,
-    SidecarStartError,
 )
 from clientmgr.core.correlation import correlation_id
 from clientmgr.errors import (

@@ -12,7 +12,7 @@ import sys
 import pytest
 from cli_support import ROOT, run_cli
 
-from clientmgr.adapters.telegram.emulator import Emulator
+from clientmgr.fakes.telegram import Emulator
 
 TOKEN = "654321:RUNNER-token-for-the-emulator"
 

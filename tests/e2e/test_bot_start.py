@@ -101,7 +101,7 @@ async def test_flood_gets_a_friendly_answer(bot):
 async def test_telegram_flood_errors_are_retried_not_shown(bot):
     """Telegram answers 429 when a chat gets too many messages: the rate limiter waits and
     retries, so the seller still gets every message and no error reaches a handler."""
-    from clientmgr.adapters.telegram.emulator import FloodControl
+    from clientmgr.fakes.telegram import FloodControl
 
     user = bot.user()
     bot.emulator.bot.flood = FloodControl(limit=1, per=1.0, retry_after=1)

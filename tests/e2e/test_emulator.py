@@ -43,7 +43,7 @@ from telegram.ext import (
 )
 from telegram.helpers import escape
 
-from clientmgr.adapters.telegram.emulator import (
+from clientmgr.fakes.telegram import (
     SECRET_HEADER,
     ButtonNotFoundError,
     CallbackQuery,
@@ -54,8 +54,8 @@ from clientmgr.adapters.telegram.emulator import (
     entities_to_html,
     parse_html,
 )
-from clientmgr.adapters.telegram.emulator.entities import strip_text
-from clientmgr.adapters.telegram.emulator.serving import BackgroundServer
+from clientmgr.fakes.telegram.entities import strip_text
+from clientmgr.fakes.telegram.serving import BackgroundServer
 
 TOKEN = "123456:TEST-emulator"
 REPORT = "nome;telefone;valor\nAna;11988887777;35,90\nZé & Cia;11977776666;20,00\n".encode()

@@ -30,12 +30,12 @@ from clientmgr.adapters.sql.tables import outbox_table
 from clientmgr.adapters.sql.unit_of_work import sql_unit_of_work_factory
 from clientmgr.adapters.sql.whatsapp_events import sql_event_lookups
 from clientmgr.adapters.telegram.callbacks import CallbackSigner
-from clientmgr.adapters.telegram.emulator import Emulator
 from clientmgr.adapters.telegram.notifier import TelegramNotifier
 from clientmgr.adapters.web import EVENTS_PATH, SIGNATURE_HEADER, WebDeps, create_app, sign_body
 from clientmgr.config import Settings
 from clientmgr.core.outbox import OutboxMessage, OutboxStatus
 from clientmgr.core.templates import TemplateKind
+from clientmgr.fakes.telegram import Emulator
 from clientmgr.ports.clock import ManualClock
 from clientmgr.ports.notifier import NoticeAction, SellerNotice, SellerUnreachableError
 from clientmgr.services import accounts, clients
@@ -469,7 +469,8 @@ async def _until(condition: Callable[[], Any], what: str, seconds: float = 15.0)
 
 @pytest.mark.slow
 async def test_the_real_sidecar_posts_events_to_the_real_web_runner(database_url: str):
-    from clientmgr.adapters.whatsapp.sidecar_process import SidecarProcess
+    from support.sidecar_process import SidecarProcess
+
     from runners.web import run_web
 
     web = Web(database_url)

@@ -14,11 +14,11 @@ from decimal import Decimal
 import httpx
 from attrs import evolve
 from cli_support import ROOT, run_cli
+from support.sidecar_process import SidecarProcess
 
 from clientmgr.adapters.sql.engine import create_engine, create_session_factory
 from clientmgr.adapters.sql.unit_of_work import sql_unit_of_work_factory
 from clientmgr.adapters.whatsapp import BaileysWhatsAppGateway
-from clientmgr.adapters.whatsapp.sidecar_process import SidecarProcess
 from clientmgr.core.outbox import OutboxStatus
 from clientmgr.core.reminders import ReminderPolicy
 from clientmgr.ports.clock import SystemClock

@@ -1,5 +1,5 @@
-"""Telegram: the bot's handlers and, under ``emulator``, a local fake Bot API to run them offline.
+"""Telegram: the bot's handlers, screens and runner glue.
 
-Import the submodule you need; this package stays empty so importing ``emulator`` for a test or
-the offline playground does not pull in the bot (and the bot does not pull in Starlette).
+Import the submodule you need; this package stays empty so a script or a test importing one
+part does not pull in the whole bot. The local fake Bot API lives in ``clientmgr.fakes``.
 """

@@ -112,7 +112,7 @@ def build_application(
     persistence: BasePersistence | None = None,
     rate_limiter: AIORateLimiter | None = None,
 ) -> Application:
-    """The bot, pointed at ``api_url`` (the public Bot API, a self-hosted one or an emulator).
+    """The bot, pointed at ``api_url`` (the public Bot API, a self-hosted one or a local fake).
 
     The default rate limiter keeps Telegram's limits (30 messages/s overall) and retries
     flood errors 3 times; PTB's own default of 0 retries would raise them to handlers.

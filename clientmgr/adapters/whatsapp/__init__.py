@@ -1,6 +1,4 @@
-"""WhatsApp through the Baileys sidecar (``baileys/``): the HTTP adapter, its circuit breaker,
-and a helper that runs the sidecar as a child process (tests, ``clientmgr run``, playground).
-"""
+"""WhatsApp through the Baileys sidecar (``baileys/``): the HTTP adapter and its circuit breaker."""
 
 from __future__ import annotations
 
@@ -10,7 +8,6 @@ from clientmgr.adapters.whatsapp.gateway import (
     DEFAULT_TIMEOUT,
     BaileysWhatsAppGateway,
 )
-from clientmgr.adapters.whatsapp.sidecar_process import SidecarProcess, SidecarStartError
 
 __all__ = [
     "DEFAULT_SIDECAR_URL",
@@ -18,6 +15,4 @@ __all__ = [
     "BaileysWhatsAppGateway",
     "BreakerState",
     "SidecarBreaker",
-    "SidecarProcess",
-    "SidecarStartError",
 ]

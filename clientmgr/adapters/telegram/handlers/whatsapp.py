@@ -4,7 +4,7 @@ Linking is a conversation with the phone, not with the bot: after "Conectar" the
 points the phone at a QR photo, and the sidecar rotates that QR every few seconds. So one
 background watcher per seller (``_Watcher``, keyed by account, at most one) polls the
 gateway, swaps the photo when the code changes (sends the new one, then deletes the old:
-the emulator has no editMessageMedia, and a fresh photo also lands at the bottom of the
+a fresh photo is simpler than editMessageMedia, and it also lands at the bottom of the
 chat, where the seller looks), and says "conectado" or "expirou" when the sidecar decides.
 Once linked, the numbers of clients saved while WhatsApp was not connected are checked,
 and the seller is told which have no WhatsApp (``number_notes.check_book``).

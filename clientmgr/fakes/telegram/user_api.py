@@ -29,9 +29,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from clientmgr.adapters.telegram.emulator.errors import BotApiError, UserActionError
-from clientmgr.adapters.telegram.emulator.params import parse_multipart
-from clientmgr.adapters.telegram.emulator.state import (
+from clientmgr.fakes.telegram.errors import BotApiError, UserActionError
+from clientmgr.fakes.telegram.params import parse_multipart
+from clientmgr.fakes.telegram.state import (
     BotState,
     CallbackQuery,
     EmulatorState,

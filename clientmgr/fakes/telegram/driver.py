@@ -33,12 +33,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
-from clientmgr.adapters.telegram.emulator.api import create_app
-from clientmgr.adapters.telegram.emulator.errors import EmulatorTimeoutError, UserActionError
-from clientmgr.adapters.telegram.emulator.flood import FloodControl
-from clientmgr.adapters.telegram.emulator.markup import reply_buttons
-from clientmgr.adapters.telegram.emulator.serving import BackgroundServer
-from clientmgr.adapters.telegram.emulator.state import (
+from clientmgr.fakes.telegram.api import create_app
+from clientmgr.fakes.telegram.errors import EmulatorTimeoutError, UserActionError
+from clientmgr.fakes.telegram.flood import FloodControl
+from clientmgr.fakes.telegram.markup import reply_buttons
+from clientmgr.fakes.telegram.serving import BackgroundServer
+from clientmgr.fakes.telegram.state import (
     ApiCall,
     BotState,
     CallbackQuery,

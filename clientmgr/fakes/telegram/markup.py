@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from clientmgr.adapters.telegram.emulator.errors import BotApiError
+from clientmgr.fakes.telegram.errors import BotApiError
 
 __all__ = [
     "CALLBACK_DATA_MAX_BYTES",

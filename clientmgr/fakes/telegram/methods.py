@@ -23,16 +23,16 @@ from urllib.parse import urlsplit
 
 from attrs import frozen
 
-from clientmgr.adapters.telegram.emulator.entities import (
+from clientmgr.fakes.telegram.entities import (
     Entity,
     EntityParseError,
     parse_html,
     strip_text,
 )
-from clientmgr.adapters.telegram.emulator.errors import BotApiError
-from clientmgr.adapters.telegram.emulator.markup import Markup, inline_buttons, validate_markup
-from clientmgr.adapters.telegram.emulator.params import Params, Upload
-from clientmgr.adapters.telegram.emulator.state import (
+from clientmgr.fakes.telegram.errors import BotApiError
+from clientmgr.fakes.telegram.markup import Markup, inline_buttons, validate_markup
+from clientmgr.fakes.telegram.params import Params, Upload
+from clientmgr.fakes.telegram.state import (
     BotState,
     Chat,
     EmulatorState,

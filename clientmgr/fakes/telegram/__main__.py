@@ -1,4 +1,4 @@
-"""Serve the emulator on its own: ``python -m clientmgr.adapters.telegram.emulator --port 8081``.
+"""Serve the emulator on its own: ``python -m clientmgr.fakes.telegram --port 8081``.
 
 Point a bot at it with ``base_url=http://127.0.0.1:8081/bot`` and
 ``base_file_url=http://127.0.0.1:8081/file/bot``; act as users through ``/_emulator/...``.
@@ -10,9 +10,9 @@ import argparse
 
 import uvicorn
 
-from clientmgr.adapters.telegram.emulator.api import create_app
-from clientmgr.adapters.telegram.emulator.driver import DEFAULT_TOKEN
-from clientmgr.adapters.telegram.emulator.state import EmulatorState
+from clientmgr.fakes.telegram.api import create_app
+from clientmgr.fakes.telegram.driver import DEFAULT_TOKEN
+from clientmgr.fakes.telegram.state import EmulatorState
 
 __all__ = ["main"]
 

@@ -15,7 +15,7 @@ import time
 
 import httpx
 
-from clientmgr.adapters.telegram.emulator.state import BotState, EmulatorState
+from clientmgr.fakes.telegram.state import BotState, EmulatorState
 
 __all__ = ["SECRET_HEADER", "WebhookDispatcher"]
 

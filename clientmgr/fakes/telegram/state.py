@@ -26,14 +26,14 @@ from typing import Any
 
 from attrs import define, field, frozen
 
-from clientmgr.adapters.telegram.emulator.entities import (
+from clientmgr.fakes.telegram.entities import (
     Entity,
     detect_entities,
     entities_to_html,
 )
-from clientmgr.adapters.telegram.emulator.errors import ButtonNotFoundError, UserActionError
-from clientmgr.adapters.telegram.emulator.flood import FloodControl
-from clientmgr.adapters.telegram.emulator.markup import Markup, inline_buttons, reply_buttons
+from clientmgr.fakes.telegram.errors import ButtonNotFoundError, UserActionError
+from clientmgr.fakes.telegram.flood import FloodControl
+from clientmgr.fakes.telegram.markup import Markup, inline_buttons, reply_buttons
 
 __all__ = [
     "DEFAULT_ALLOWED_UPDATES",

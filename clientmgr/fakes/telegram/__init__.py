@@ -6,27 +6,27 @@ See ``driver`` for the test API, ``methods`` for what the Bot API side supports 
 ``user_api`` for the JSON endpoints a browser page uses.
 """
 
-from clientmgr.adapters.telegram.emulator.api import create_app
-from clientmgr.adapters.telegram.emulator.driver import (
+from clientmgr.fakes.telegram.api import create_app
+from clientmgr.fakes.telegram.driver import (
     DEFAULT_TOKEN,
     Emulator,
     EmulatorUser,
     Transport,
 )
-from clientmgr.adapters.telegram.emulator.entities import (
+from clientmgr.fakes.telegram.entities import (
     EntityParseError,
     entities_to_html,
     parse_html,
 )
-from clientmgr.adapters.telegram.emulator.errors import (
+from clientmgr.fakes.telegram.errors import (
     BotApiError,
     ButtonNotFoundError,
     EmulatorError,
     EmulatorTimeoutError,
     UserActionError,
 )
-from clientmgr.adapters.telegram.emulator.flood import FloodControl
-from clientmgr.adapters.telegram.emulator.state import (
+from clientmgr.fakes.telegram.flood import FloodControl
+from clientmgr.fakes.telegram.state import (
     ApiCall,
     BotState,
     CallbackQuery,
@@ -36,7 +36,7 @@ from clientmgr.adapters.telegram.emulator.state import (
     StoredFile,
     User,
 )
-from clientmgr.adapters.telegram.emulator.webhook import SECRET_HEADER
+from clientmgr.fakes.telegram.webhook import SECRET_HEADER
 
 __all__ = [
     "DEFAULT_TOKEN",

@@ -23,12 +23,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
-from clientmgr.adapters.telegram.emulator.errors import BotApiError
-from clientmgr.adapters.telegram.emulator.methods import call_method
-from clientmgr.adapters.telegram.emulator.params import Params, read_params
-from clientmgr.adapters.telegram.emulator.state import ApiCall, BotState, EmulatorState
-from clientmgr.adapters.telegram.emulator.user_api import user_routes
-from clientmgr.adapters.telegram.emulator.webhook import WebhookDispatcher
+from clientmgr.fakes.telegram.errors import BotApiError
+from clientmgr.fakes.telegram.methods import call_method
+from clientmgr.fakes.telegram.params import Params, read_params
+from clientmgr.fakes.telegram.state import ApiCall, BotState, EmulatorState
+from clientmgr.fakes.telegram.user_api import user_routes
+from clientmgr.fakes.telegram.webhook import WebhookDispatcher
 
 __all__ = ["create_app"]
 

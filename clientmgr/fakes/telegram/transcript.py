@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import html
 
-from clientmgr.adapters.telegram.emulator.state import Message
+from clientmgr.fakes.telegram.state import Message
 
 __all__ = ["transcript_html"]
 

@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, unquote
 from attrs import frozen
 from starlette.requests import Request
 
-from clientmgr.adapters.telegram.emulator.errors import BotApiError
+from clientmgr.fakes.telegram.errors import BotApiError
 
 __all__ = ["Params", "Upload", "parse_multipart", "read_params"]
 

@@ -1,5 +1,5 @@
-"""Run the Baileys sidecar (``baileys/src/main.js``) as a child process: for the contract
-tests, ``clientmgr run`` and the offline playground.
+"""Run the Baileys sidecar (``baileys/src/main.js``) as a child process, for the tests that
+need the real sidecar (contract, web events, worker).
 
 ``SidecarProcess.start()`` launches ``node src/main.js`` in ``baileys/`` with a clean
 environment (a random ``SIDECAR_TOKEN`` and ``SIDECAR_STATE_KEY`` unless given, the state
@@ -45,7 +45,7 @@ from clientmgr.errors import ClientmgrError
 
 __all__ = ["SIDECAR_DIR", "SidecarProcess", "SidecarStartError"]
 
-SIDECAR_DIR = Path(__file__).resolve().parents[3] / "baileys"
+SIDECAR_DIR = Path(__file__).resolve().parents[2] / "baileys"
 """The sidecar's sources in this checkout (``baileys/`` next to ``clientmgr/``)."""
 _LISTENING = "sidecar listening"
 _PASSED_THROUGH = ("PATH", "HOME", "TMPDIR", "LANG", "TZ", "NODE_EXTRA_CA_CERTS")
