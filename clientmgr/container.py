@@ -22,7 +22,7 @@ from clientmgr.adapters.memory import (
 from clientmgr.adapters.memory.planning import InMemoryReminderPlanner
 from clientmgr.adapters.sql.bot_state import SqlAlchemyBotStateStore
 from clientmgr.adapters.sql.engine import create_engine, create_session_factory
-from clientmgr.adapters.sql.locks import JobLocks, job_locks_for
+from clientmgr.adapters.sql.locks import job_locks_for
 from clientmgr.adapters.sql.migrate import ensure_schema_current
 from clientmgr.adapters.sql.planning import SqlReminderPlanner
 from clientmgr.adapters.sql.unit_of_work import sql_unit_of_work_factory
@@ -31,6 +31,7 @@ from clientmgr.app import Clientmgr
 from clientmgr.config import Settings
 from clientmgr.ports.bot_state import BotStateStore
 from clientmgr.ports.clock import SystemClock
+from clientmgr.ports.locks import JobLocks
 from clientmgr.ports.repositories import UnitOfWorkFactory
 
 __all__ = ["MEMORY_URL", "Application", "Storage", "open_storage"]

@@ -10,14 +10,19 @@ import signal
 from loguru import logger
 from telegram import Bot
 
-from clientmgr.adapters.dispatcher import DispatchLoop, dispatch_settings_from_env
-from clientmgr.adapters.scheduler import JobRunner, build_scheduler, reminder_jobs, stop_scheduler
 from clientmgr.adapters.telegram.callbacks import CallbackSigner
 from clientmgr.adapters.telegram.notifier import TelegramNotifier
+from clientmgr.adapters.worker.outbox_loop import DispatchLoop, dispatch_settings_from_env
+from clientmgr.adapters.worker.scheduler import (
+    JobRunner,
+    build_scheduler,
+    reminder_jobs,
+    stop_scheduler,
+)
 from clientmgr.config import Settings
 from clientmgr.container import Application
-from clientmgr.services.dispatch import Dispatcher
 from clientmgr.services.planning import whatsapp_connected
+from clientmgr.services.sending import Dispatcher
 
 __all__ = ["run_worker"]
 

@@ -4,7 +4,7 @@ Sending from a seller's own number too fast, too much in a day, or a lot right a
 linking a new number is how numbers get banned. The dispatcher therefore keeps, per
 session and in the database (so every replica sees the same), when the next message may
 go, how many went on the seller's local day, and when the number was first seen (for the
-warm-up ramp). The rules live in ``clientmgr.services.dispatch``; storage is part of the
+warm-up ramp). The rules live in ``clientmgr.services.sending``; storage is part of the
 outbox repository (``OutboxRepository.lock_pacing`` / ``save_pacing``), so a pacing
 decision and the claim it guards share one transaction.
 """

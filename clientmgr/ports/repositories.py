@@ -208,7 +208,7 @@ class OutboxRepository(Protocol):
     async def activity_between(self, start: datetime, end: datetime) -> OutboxActivity:
         """Every account's messages created / sent in [start, end), and pending now."""
 
-    # -- the dispatcher (``clientmgr.services.dispatch``) ------------------------------
+    # -- the dispatcher (``clientmgr.services.sending``) ------------------------------
 
     async def claim_due(
         self,

@@ -52,7 +52,7 @@ from clientmgr.ports.notifier import NoticeAction, SellerNotice, SellerNotifier
 from clientmgr.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from clientmgr.ports.whatsapp_events import EventLookupsFactory
 from clientmgr.services.accounts import audit
-from clientmgr.services.dispatch import resume_session
+from clientmgr.services.sending import resume_session
 
 __all__ = [
     "OPT_OUT_WORDS",

@@ -21,13 +21,13 @@ from datetime import timedelta
 
 from sqlalchemy import text
 
-from clientmgr.adapters.dispatcher import DispatchLoop
 from clientmgr.adapters.logs import configure_logging
 from clientmgr.adapters.sql.engine import create_engine, create_session_factory
 from clientmgr.adapters.sql.unit_of_work import sql_unit_of_work_factory
 from clientmgr.adapters.whatsapp import BaileysWhatsAppGateway, SidecarBreaker
+from clientmgr.adapters.worker.outbox_loop import DispatchLoop
 from clientmgr.ports.clock import SystemClock
-from clientmgr.services.dispatch import Dispatcher, DispatchSettings
+from clientmgr.services.sending import Dispatcher, DispatchSettings
 
 
 def report(event: str, **data: object) -> None:

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from clientmgr.core.outbox import OutboxStatus
 from clientmgr.services import clients, reminders
-from clientmgr.services.dispatch import Dispatcher, DispatchSettings
+from clientmgr.services.sending import Dispatcher, DispatchSettings
 from clientmgr.services.whatsapp import session_id_for
 
 SELLER_PHONE = "+5511977776666"

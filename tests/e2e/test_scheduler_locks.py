@@ -24,14 +24,6 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from clientmgr.adapters.memory import InMemoryWhatsAppGateway
-from clientmgr.adapters.scheduler import (
-    JobOutcome,
-    JobRunner,
-    ScheduledJob,
-    build_scheduler,
-    reminder_jobs,
-    stop_scheduler,
-)
 from clientmgr.adapters.sql.bot_state import SqlAlchemyBotStateStore
 from clientmgr.adapters.sql.engine import create_engine, create_session_factory
 from clientmgr.adapters.sql.locks import (
@@ -44,6 +36,14 @@ from clientmgr.adapters.sql.migrate import migrate
 from clientmgr.adapters.sql.planning import SqlReminderPlanner
 from clientmgr.adapters.sql.tables import outbox_table
 from clientmgr.adapters.sql.unit_of_work import sql_unit_of_work_factory
+from clientmgr.adapters.worker.scheduler import (
+    JobOutcome,
+    JobRunner,
+    ScheduledJob,
+    build_scheduler,
+    reminder_jobs,
+    stop_scheduler,
+)
 from clientmgr.core.reminders import ReminderPolicy
 from clientmgr.ports.clock import ManualClock, SystemClock
 from clientmgr.services import accounts, clients

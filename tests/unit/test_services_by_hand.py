@@ -14,7 +14,7 @@ from clientmgr.core.outbox import OutboxMessage, OutboxStatus
 from clientmgr.core.templates import TemplateKind
 from clientmgr.errors import MessageNotQueuedError, NotFoundError
 from clientmgr.services import accounts, by_hand, clients, reminders
-from clientmgr.services.dispatch import Dispatcher, DispatchSettings
+from clientmgr.services.sending import Dispatcher, DispatchSettings
 
 # The clock fixture: 2026-03-04 13:00 UTC, 10:00 in São Paulo, inside the send window.
 QUICK = DispatchSettings(

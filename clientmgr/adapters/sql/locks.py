@@ -1,6 +1,6 @@
 """Locks that let one scheduler replica at a time run a job: PostgreSQL advisory locks.
 
-Every replica runs the same APScheduler jobs (``clientmgr.adapters.scheduler``); before a
+Every replica runs the same APScheduler jobs (``clientmgr.adapters.worker.scheduler``); before a
 job runs, its runner takes ``hold(job name)``. On PostgreSQL that is
 ``pg_try_advisory_lock(key)`` on a connection of its own, held while the job runs and
 released with ``pg_advisory_unlock`` after it: the replica that gets it runs the job, the
@@ -21,20 +21,21 @@ to exclude. ``job_locks_for(engine)`` picks by dialect.
 A lock stops two replicas from running a job *at the same time*; it does not by itself
 stop a replica whose tick fires later from running the job again once the first one has
 finished. The job runner therefore also records, under the lock, which tick it last ran
-(see ``clientmgr.adapters.scheduler``).
+(see ``clientmgr.adapters.worker.scheduler``).
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Protocol
+from contextlib import asynccontextmanager
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-__all__ = ["JobLocks", "NoopJobLocks", "PostgresJobLocks", "job_locks_for", "lock_key"]
+from clientmgr.ports.locks import JobLocks
+
+__all__ = ["NoopJobLocks", "PostgresJobLocks", "job_locks_for", "lock_key"]
 
 NAMESPACE = "clientmgr"
 
@@ -43,12 +44,6 @@ def lock_key(name: str) -> int:
     """The advisory lock key of ``name``: a signed 64-bit hash (PostgreSQL's bigint)."""
     digest = hashlib.blake2b(f"{NAMESPACE}:{name}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
-
-
-class JobLocks(Protocol):
-    def hold(self, name: str) -> AbstractAsyncContextManager[bool]:
-        """Try to take the lock ``name`` without waiting: the block gets True when this
-        caller holds it (released when the block ends), False when someone else does."""
 
 
 class NoopJobLocks:

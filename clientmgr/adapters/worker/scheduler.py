@@ -44,10 +44,10 @@ from apscheduler.triggers.interval import IntervalTrigger
 from attrs import frozen
 from loguru import logger
 
-from clientmgr.adapters.sql.locks import JobLocks
 from clientmgr.core.correlation import correlation_id, new_correlation_id
 from clientmgr.ports.bot_state import BotStateStore
 from clientmgr.ports.clock import Clock
+from clientmgr.ports.locks import JobLocks
 from clientmgr.ports.notifier import SellerNotifier
 from clientmgr.ports.payments import PaymentGateway
 from clientmgr.ports.planning import ReminderPlanner, ReminderReports

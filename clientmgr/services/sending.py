@@ -339,7 +339,7 @@ async def resume_session(
 class Dispatcher:
     """Claims due outbox messages and sends them through the WhatsApp gateway.
 
-    ``dispatch_once`` is one tick; run it in a loop (``clientmgr.adapters.dispatcher``).
+    ``dispatch_once`` is one tick; run it in a loop (``clientmgr.adapters.worker.outbox_loop``).
     Sessions in one batch are served concurrently (at most ``settings.concurrency``), the
     messages of one session one after another. ``rng`` makes the jitter reproducible;
     ``sleep`` waits out the typing time (tests pass one that records instead).

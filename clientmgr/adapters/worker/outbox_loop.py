@@ -1,6 +1,6 @@
 """The outbox dispatcher's worker loop, and its settings read from the environment.
 
-``DispatchLoop`` calls ``Dispatcher.dispatch_once`` (``clientmgr.services.dispatch``) over
+``DispatchLoop`` calls ``Dispatcher.dispatch_once`` (``clientmgr.services.sending``) over
 and over: at once again after a full batch, after ``idle_delay`` when nothing was due,
 after the settings' ``unavailable_delay`` when the sidecar could not be reached, and after
 ``error_delay`` when a tick failed (a database hiccup must not end the worker). ``stop()``
@@ -19,7 +19,7 @@ from typing import Any
 from loguru import logger
 
 from clientmgr.errors import ConfigError
-from clientmgr.services.dispatch import Dispatcher, DispatchReport, DispatchSettings
+from clientmgr.services.sending import Dispatcher, DispatchReport, DispatchSettings
 
 __all__ = ["DispatchLoop", "dispatch_settings_from_env"]
 

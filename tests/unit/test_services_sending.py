@@ -10,8 +10,8 @@ from decimal import Decimal
 import pytest
 from attrs import evolve
 
-from clientmgr.adapters.dispatcher import DispatchLoop, dispatch_settings_from_env
 from clientmgr.adapters.memory import InMemoryWhatsAppGateway
+from clientmgr.adapters.worker.outbox_loop import DispatchLoop, dispatch_settings_from_env
 from clientmgr.core.accounts import Account
 from clientmgr.core.outbox import OutboxMessage, OutboxStatus
 from clientmgr.core.reminders import ReminderPolicy
@@ -20,7 +20,7 @@ from clientmgr.errors import ConfigError, WhatsAppSendError
 from clientmgr.ports.pacing import PauseReason, SessionPacing
 from clientmgr.ports.whatsapp import Presence
 from clientmgr.services import accounts, clients
-from clientmgr.services.dispatch import (
+from clientmgr.services.sending import (
     NOTE_DAILY_CAP,
     NOTE_SESSION_PAUSED,
     NOTE_UNAVAILABLE,
