@@ -11,11 +11,11 @@ nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["lint", "test"]
 
 ROOT = Path(__file__).parent
-LOCK = "requirements.lock"
+DEV_LOCK = "requirements-dev.lock"  # production pins plus test and lint tools (scripts/lock)
 
 
 def _install(session: nox.Session) -> None:
-    session.install("-r", LOCK)
+    session.install("-r", DEV_LOCK)
     session.install("--no-deps", "-e", ".")
 
 
